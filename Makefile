@@ -1,0 +1,24 @@
+VENV := .venv
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+FLASK := $(VENV)/bin/flask --app app
+
+.PHONY: run test clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(FLASK) init-db
+	$(FLASK) demo --base-url http://$(HOST):$(PORT)
+	$(VENV)/bin/waitress-serve --host $(HOST) --port $(PORT) --threads 8 --call app:create_app
+
+test: $(VENV)/.installed
+	$(VENV)/bin/pytest -q
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,1 @@
+vorel_lite/schema.sql

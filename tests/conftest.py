@@ -1,0 +1,87 @@
+"""Fixtures: an app on a fresh temporary database per test, and keys to call it with."""
+import pytest
+
+from vorel_lite import create_app
+from vorel_lite.keys import SCOPES, issue_key
+from vorel_lite.models import Conversation, Event, Lead, Tenant
+
+
+@pytest.fixture(autouse=True)
+def no_vorel_environment(monkeypatch):
+    """Keep the developer's VOREL_* variables out of the tests."""
+    import os
+    for name in list(os.environ):
+        if name.startswith("VOREL_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def config(tmp_path):
+    """The test configuration; tests may change it before asking for `app`."""
+    return {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/test.db",
+            "INSTANCE_PATH": str(tmp_path / "instance")}
+
+
+@pytest.fixture
+def app(config):
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_key(app):
+    """Return a function issuing a key for a tenant (created if new) and its auth headers."""
+    def make(slug="acme", scopes=SCOPES):
+        with app.app_context():
+            tenant = Tenant.get_or_none(Tenant.slug == slug) or Tenant.create(slug=slug, name=slug)
+            _, secret = issue_key(tenant, scopes)
+        return {"Authorization": f"Bearer {secret}"}
+    return make
+
+
+@pytest.fixture
+def auth(make_key):
+    """Headers of an all-scopes key of tenant acme."""
+    return make_key("acme")
+
+
+@pytest.fixture
+def other_auth(make_key):
+    """Headers of an all-scopes key of another tenant."""
+    return make_key("globex")
+
+
+@pytest.fixture
+def conversation(client, auth):
+    """A conversation of tenant acme, as the API returned it."""
+    response = client.post("/api/v1/conversations", headers=auth,
+                           json={"channel": "whatsapp", "customer_identifier": "+971500000001"})
+    assert response.status_code == 201
+    return response.get_json()
+
+
+@pytest.fixture
+def lead(client, auth, conversation):
+    """A lead on `conversation`, as the API returned it."""
+    response = client.post("/api/v1/leads", headers=auth,
+                           json={"conversation_id": conversation["id"], "name": "Layla"})
+    assert response.status_code == 201
+    return response.get_json()
+
+
+@pytest.fixture
+def table_counts(app):
+    """Return a function counting rows of the API's tables, to prove nothing was written."""
+    def counts():
+        with app.app_context():
+            return {model.__name__: model.select().count() for model in (Conversation, Lead, Event)}
+    return counts

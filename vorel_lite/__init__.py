@@ -1,0 +1,37 @@
+"""vorel-lite: a self-hosted implementation of the Vorel public API."""
+import os
+
+from flask import Flask
+
+from . import auth, cli, config, db, errors, limits, requestlog
+from .api import conversations, events, leads
+from .openapi import document
+
+
+def create_app(test_config=None):
+    """Create the app: defaults, then instance/config.py or test_config, then VOREL_* vars."""
+    test_config = dict(test_config or {})
+    instance_path = test_config.pop("INSTANCE_PATH", None) or os.environ.get("VOREL_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path else None)
+    app.config.from_object(config)
+    if test_config:
+        app.config.update(test_config)
+    else:
+        app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("VOREL")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    requestlog.init_app(app)
+    # The limiter checks its limits in its own before_request hook: the key must be known
+    # before it runs, and the 401 must come after it so failed attempts are counted.
+    app.before_request(auth.identify_key)
+    limits.init_app(app)
+    app.before_request(auth.reject_unauthenticated)
+    errors.init_app(app)
+
+    for blueprint in (conversations.bp, leads.bp, events.bp, document.bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+    return app

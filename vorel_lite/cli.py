@@ -1,0 +1,156 @@
+"""Operator commands: database set-up, tenants, API keys, and the demo key of `make run`."""
+import os
+import re
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from peewee import IntegrityError
+
+from .db import apply_schema, db
+from .keys import ENVS, SCOPES, hash_key, issue_key, revoke_key
+from .models import ApiKey, Conversation, Event, Lead, Tenant
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+DEMO_KEY_FILE = "demo-key"
+
+tenants = AppGroup("tenants", help="Manage tenants.")
+keys = AppGroup("keys", help="Manage API keys.")
+
+
+@click.command("init-db")
+def init_db():
+    """Create the tables and indexes that are missing; never drops or changes data."""
+    apply_schema()
+    click.echo("Database ready.", err=True)
+
+
+@click.command("reset-db")
+@click.confirmation_option(prompt="This deletes every tenant, key, conversation, lead and "
+                                  "event. Continue?")
+def reset_db():
+    """Drop every table and create them again, empty."""
+    with db.atomic():
+        db.drop_tables([Event, Lead, Conversation, ApiKey, Tenant])
+        apply_schema()
+    click.echo("Database emptied.", err=True)
+
+
+def find_tenant(slug):
+    """Return the tenant with slug, or fail the command."""
+    tenant = Tenant.get_or_none(Tenant.slug == slug)
+    if tenant is None:
+        raise click.ClickException(f"no tenant with slug {slug!r}")
+    return tenant
+
+
+@tenants.command("create")
+@click.argument("slug")
+@click.option("--name", help="Display name (defaults to the slug).")
+def create_tenant(slug, name):
+    """Create a tenant and print its id."""
+    if not SLUG.fullmatch(slug):
+        raise click.ClickException("a slug is 1-63 lowercase letters, digits and hyphens")
+    try:
+        with db.atomic():
+            tenant = Tenant.create(slug=slug, name=name or slug)
+    except IntegrityError:
+        raise click.ClickException(f"a tenant with slug {slug!r} already exists") from None
+    click.echo(tenant.id)
+
+
+@tenants.command("list")
+def list_tenants():
+    """List tenants: id, slug, name, created."""
+    for tenant in Tenant.select().order_by(Tenant.created_at):
+        click.echo(f"{tenant.id}  {tenant.slug}  {tenant.name}  {tenant.created_at}")
+
+
+@keys.command("create")
+@click.option("--tenant", "slug", required=True, help="Slug of the key's tenant.")
+@click.option("--scope", "scopes", required=True, multiple=True, type=click.Choice(SCOPES),
+              help="A scope to grant; repeat for several.")
+@click.option("--env", type=click.Choice(ENVS), default="live", show_default=True)
+@click.option("--name", help="A label for operators.")
+def create_key(slug, scopes, env, name):
+    """Issue an API key and print it, alone on its line; it is shown only this once."""
+    row, secret = issue_key(find_tenant(slug), scopes, env=env, name=name)
+    click.echo(f"Key {row.id} ({row.display_prefix}…{row.last4}); store it now, it is not "
+               "kept.", err=True)
+    click.echo(secret)
+
+
+@keys.command("list")
+@click.option("--tenant", "slug", required=True, help="Slug of the tenant.")
+def list_keys(slug):
+    """List a tenant's keys: id, name, prefix, last 4, scopes, created, last used, revoked."""
+    tenant = find_tenant(slug)
+    for key in ApiKey.select().where(ApiKey.tenant == tenant).order_by(ApiKey.created_at):
+        click.echo("  ".join([key.id, key.name or "-", key.display_prefix, key.last4,
+                              ",".join(key.scopes.split()), key.created_at,
+                              key.last_used_at or "never", key.revoked_at or "active"]))
+
+
+@keys.command("revoke")
+@click.argument("key_or_id")
+def revoke(key_or_id):
+    """Revoke a key, given its id or the full key."""
+    row = revoke_key(key_or_id.strip())
+    if row is None:
+        raise click.ClickException("no such key")
+    click.echo(f"Revoked {row.id} ({row.display_prefix}…{row.last4}).", err=True)
+
+
+@click.command("demo")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def demo(base_url):
+    """Make sure a demo tenant and an all-scopes key exist; print the key and example calls."""
+    path = os.path.join(current_app.instance_path, DEMO_KEY_FILE)
+    secret = read_demo_key(path)
+    if secret is None or ApiKey.get_or_none(ApiKey.key_hash == hash_key(secret),
+                                            ApiKey.revoked_at.is_null()) is None:
+        tenant = Tenant.get_or_none(Tenant.slug == "demo") or Tenant.create(slug="demo",
+                                                                           name="Demo")
+        _, secret = issue_key(tenant, SCOPES, env="test", name="demo")
+        write_private(path, secret)
+    click.echo(DEMO_TEXT.format(key=secret, base=base_url.rstrip("/")))
+
+
+def read_demo_key(path):
+    """Return the saved demo key, or None."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip() or None
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+
+
+def write_private(path, text):
+    """Write text to a file only its owner can read."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(text + "\n")
+    os.chmod(path, 0o600)
+
+
+DEMO_TEXT = """
+vorel-lite demo key (tenant "demo", all scopes):
+
+    {key}
+
+Try it:
+
+    curl -s -X POST {base}/api/v1/conversations \\
+      -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
+      -d '{{"channel": "whatsapp", "customer_identifier": "+971500000001"}}'
+
+    curl -s -X POST {base}/api/v1/leads \\
+      -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
+      -d '{{"conversation_id": "<id from the first answer>", "name": "Layla", "status": "qualified"}}'
+"""
+
+
+def init_app(app):
+    """Register the operator commands."""
+    for command in (init_db, reset_db, tenants, keys, demo):
+        app.cli.add_command(command)

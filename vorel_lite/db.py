@@ -1,0 +1,66 @@
+"""Database lifecycle: the connection proxy, its configuration, and applying schema.sql."""
+import sqlite3
+import uuid
+from importlib import resources
+
+from peewee import DatabaseProxy, SqliteDatabase
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal"}
+
+
+def init_app(app):
+    """Bind the database proxy to the app's DATABASE_URL and close connections after requests."""
+    url = app.config["DATABASE_URL"] or f"sqlite:///{app.instance_path}/vorel.db"
+    database, keeper = open_database(url, app.config["DATABASE_BUSY_TIMEOUT"])
+    app.extensions["vorel_db"] = database
+    # An in-memory database lives only while one connection to it is open.
+    app.extensions["vorel_db_keeper"] = keeper
+    db.initialize(database)
+    with database.connection_context():
+        apply_schema()
+    app.teardown_appcontext(close_connection)
+
+
+def open_database(url, busy_timeout):
+    """Return a peewee database for url, plus the connection keeping an in-memory one alive."""
+    if not url.startswith("sqlite"):
+        return connect(url), None
+    options = {"pragmas": {**SQLITE_PRAGMAS, "busy_timeout": busy_timeout * 1000},
+               "timeout": busy_timeout, "lock_type": "IMMEDIATE"}
+    database = connect(url, **options)
+    if database.database not in ("", ":memory:"):
+        return database, None
+    # ":memory:" is private to one connection; the memdb VFS shares one in-memory database
+    # between this process's connections (one per thread) with SQLite's normal locking.
+    name = f"file:/vorel-{uuid.uuid4().hex}?vfs=memdb"
+    keeper = sqlite3.connect(name, uri=True, check_same_thread=False)
+    return SqliteDatabase(name, uri=True, **options), keeper
+
+
+def apply_schema():
+    """Create every table and index of schema.sql that does not exist yet."""
+    script = resources.files("vorel_lite").joinpath("schema.sql").read_text(encoding="utf-8")
+    with db.atomic():
+        for statement in split_statements(script):
+            db.execute_sql(statement)
+
+
+def split_statements(script):
+    """Split an SQL script into statements, dropping comment lines."""
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def close_connection(exc=None):
+    """Close this thread's connection at the end of a request or CLI command."""
+    if not db.is_closed():
+        db.close()
+
+
+def lock_for_update(query):
+    """Lock the selected rows until commit where the database supports it."""
+    # SQLite serialises writers with BEGIN IMMEDIATE, so it needs (and has) no FOR UPDATE.
+    return query.for_update() if db.obj.for_update else query

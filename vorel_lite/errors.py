@@ -1,0 +1,123 @@
+"""The one error envelope: every exception, from every layer, becomes {"error": {...}}."""
+import json
+import logging
+
+from flask import current_app, g, jsonify
+from flask_limiter import RateLimitExceeded
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("vorel_lite.errors")
+
+CODE_BY_STATUS = {401: "unauthorized", 403: "forbidden", 404: "not_found",
+                  409: "conflict", 429: "rate_limited"}
+
+
+class ApiError(Exception):
+    """An error the API answers on purpose, with its status and envelope members."""
+
+    status = 400
+
+    def __init__(self, message, *, status=None, fields=None, existing_id=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status or self.status
+        self.fields = fields
+        self.existing_id = existing_id
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+def code_for(status):
+    """Map an HTTP status to the closed list of envelope codes."""
+    if status >= 500:
+        return "internal_error"
+    return CODE_BY_STATUS.get(status, "bad_request")
+
+
+def envelope(status, message, **extra):
+    """Return the error envelope's body for a status."""
+    error = {"code": code_for(status), "message": message}
+    error.update({k: v for k, v in extra.items() if v is not None})
+    return {"error": error}
+
+
+def flatten_messages(messages):
+    """Turn marshmallow's nested messages into {field: [message, ...]}."""
+    flat = {}
+    for field, value in messages.items():
+        if isinstance(value, dict):
+            for inner, inner_messages in flatten_messages(value).items():
+                flat[f"{field}.{inner}"] = inner_messages
+        else:
+            flat[field] = [str(m) for m in value]
+    return flat
+
+
+def describe_fields(fields):
+    """Say which fields are wrong and why, in one line."""
+    return "; ".join(f"{name}: {' '.join(msgs)}" if name != "_schema" else " ".join(msgs)
+                     for name, msgs in fields.items())
+
+
+def handle_api_error(error):
+    body = envelope(error.status, error.message, fields=error.fields,
+                    existing_id=error.existing_id)
+    return jsonify(body), error.status
+
+
+def handle_validation_error(error):
+    fields = flatten_messages(error.messages)
+    return jsonify(envelope(400, describe_fields(fields), fields=fields)), 400
+
+
+def handle_rate_limited(error):
+    response = error.get_response()
+    response.set_data(json.dumps(envelope(429, f"Rate limit exceeded: {error.description}.")))
+    response.content_type = "application/json"
+    return response
+
+
+def handle_http_exception(error):
+    # Start from the exception's own response so headers such as Allow survive.
+    response = error.get_response()
+    message = error.description
+    if error.code == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        message = f"Request body is larger than the limit of {limit} bytes."
+    response.set_data(json.dumps(envelope(error.code, message)))
+    response.content_type = "application/json"
+    return response
+
+
+def handle_unexpected(error):
+    log.exception("unhandled error, request_id=%s", g.get("request_id"))
+    message = f"An unexpected error occurred. Quote request id {g.get('request_id')} to support."
+    return jsonify(envelope(500, message)), 500
+
+
+def init_app(app):
+    """Register the envelope handlers."""
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

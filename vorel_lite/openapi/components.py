@@ -1,0 +1,176 @@
+"""Components of the served document: the seed's, verbatim in meaning, and vorel-lite's own."""
+from ..models import CHANNELS, CONVERSATION_STATUSES, EVENT_TYPES, LEAD_STATUSES
+from ..schemas.leads import ATTRIBUTES_DESCRIPTION
+
+
+def nullable(schema):
+    """Allow null as well (OpenAPI 3.1 type list, plus the seed's `nullable`)."""
+    return {**schema, "type": [schema["type"], "null"], "nullable": True}
+
+
+STRING = {"type": "string"}
+UUID = {"type": "string", "format": "uuid"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+ATTRIBUTES = {"type": "object", "additionalProperties": True}
+
+LEAD = {
+    "type": "object",
+    "required": ["id", "conversation_id", "attributes", "status", "created_at", "updated_at"],
+    "properties": {
+        "id": UUID,
+        "conversation_id": UUID,
+        "name": nullable(STRING),
+        "email": nullable({"type": "string", "format": "email"}),
+        "phone": nullable(STRING),
+        "intent": nullable(STRING),
+        "attributes": {**ATTRIBUTES, "description": ATTRIBUTES_DESCRIPTION},
+        "timeline": nullable(STRING),
+        "qualification_score": nullable({"type": "integer", "minimum": 0, "maximum": 100}),
+        "status": {"type": "string", "enum": list(LEAD_STATUSES)},
+        "source": nullable(STRING),
+        "created_at": DATE_TIME,
+        "updated_at": DATE_TIME,
+    },
+}
+
+CONVERSATION = {
+    "type": "object",
+    "required": ["id", "channel", "customer_identifier", "customer_name", "customer_language",
+                 "status", "created_at", "first_message_at", "last_message_at"],
+    "properties": {
+        "id": UUID,
+        "channel": {"type": "string", "enum": list(CHANNELS)},
+        "customer_identifier": STRING,
+        "customer_name": nullable(STRING),
+        "customer_language": nullable(STRING),
+        "status": {"type": "string", "enum": list(CONVERSATION_STATUSES)},
+        "created_at": DATE_TIME,
+        "first_message_at": nullable(DATE_TIME),
+        "last_message_at": nullable(DATE_TIME),
+    },
+}
+
+EVENT = {
+    "type": "object",
+    "required": ["id", "event", "created_at", "tenant_id", "data"],
+    "properties": {
+        "id": UUID,
+        "event": {"type": "string", "enum": list(EVENT_TYPES)},
+        "created_at": DATE_TIME,
+        "tenant_id": UUID,
+        "data": {"type": "object", "description": "The resource as the API returns it."},
+    },
+}
+
+
+def page_of(name):
+    """Return the schema of a list page of a component."""
+    return {
+        "type": "object",
+        "required": ["data", "next_cursor", "has_more"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
+            "next_cursor": nullable(UUID),
+            "has_more": {"type": "boolean"},
+        },
+    }
+
+
+ERROR_ENVELOPE = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "enum": ["unauthorized", "forbidden", "rate_limited", "bad_request",
+                             "not_found", "conflict", "internal_error"],
+                    "description": "Machine-readable error category.",
+                },
+                "message": {
+                    "type": "string",
+                    "description": "Human-readable error description; safe to surface in "
+                                   "tenant logs.",
+                },
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": STRING},
+                    "description": "vorel-lite: on a 400, each offending field and its "
+                                   "messages.",
+                },
+                "existing_id": {
+                    "type": "string",
+                    "description": "vorel-lite: on a 409, the id of the row that already "
+                                   "holds the natural key.",
+                },
+            },
+        },
+    },
+}
+
+
+def error_response(description, headers=None):
+    """Return an error response object whose body is the envelope."""
+    response = {"description": description, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+INTEGER_HEADER = {"schema": {"type": "integer"}}
+
+RESPONSES = {
+    "BadRequest": error_response(
+        "Body validation failed. Error message names the offending field."),
+    "Unauthorized": error_response("Missing, malformed, unknown, or revoked API key."),
+    "Forbidden": error_response(
+        "API key is valid but lacks the required scope for this endpoint. Issue a new key "
+        "with the necessary scope at `/settings/integrations/api-keys`."),
+    "NotFound": error_response(
+        "A referenced resource (e.g. `conversation_id` on a lead create, or any of the "
+        "optional FK targets on an appointment create) is not visible to your tenant. "
+        "Cross-tenant rows return the same envelope as truly-non-existent rows — this is "
+        "intentional to prevent enumeration."),
+    "Conflict": error_response(
+        "Resource already exists with a conflicting unique field. Emitted by "
+        "`POST /api/v1/leads` when the conversation already has a lead, and by "
+        "`POST /api/v1/conversations` when a conversation already exists for the "
+        "(channel, customer_identifier) pair under your tenant."),
+    "PayloadTooLarge": error_response("Request body is larger than the configured limit."),
+    "UnsupportedMediaType": error_response("Request body is not `application/json`."),
+    "RateLimited": error_response(
+        "200 req/min per API key exceeded. `Retry-After` header carries seconds-until-reset.",
+        headers={
+            "Retry-After": INTEGER_HEADER,
+            "X-RateLimit-Limit": INTEGER_HEADER,
+            "X-RateLimit-Remaining": INTEGER_HEADER,
+            "X-RateLimit-Reset": {**INTEGER_HEADER, "description": "Unix epoch seconds."},
+        }),
+}
+
+SECURITY_SCHEMES = {
+    "BearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "vapk_<env>_<48-hex>",
+        "description": "Tenant-issued API key. Format: `vapk_live_<48 hex chars>` (58 chars "
+                       "total). Each key has a scope set (`read`, `conversations:write`, "
+                       "`leads:write`, `appointments:write`, `offerings:write`, `crm:write`); "
+                       "endpoints requiring a write scope reject keys without it with a 403 "
+                       "envelope.",
+    },
+}
+
+SCHEMAS = {
+    "Lead": LEAD,
+    "LeadPage": page_of("Lead"),
+    "Conversation": CONVERSATION,
+    "ConversationPage": page_of("Conversation"),
+    "Event": EVENT,
+    "EventPage": page_of("Event"),
+    "ErrorEnvelope": ERROR_ENVELOPE,
+}

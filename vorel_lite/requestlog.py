@@ -1,0 +1,41 @@
+"""Request ids and the one log line per request (never a key, never a body)."""
+import logging
+import re
+import time
+import uuid
+
+from flask import g, request
+
+log = logging.getLogger("vorel_lite.requests")
+
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def start_request():
+    """Adopt the client's X-Request-Id when it is sane, else make one; start the clock."""
+    g.started_at = time.perf_counter()
+    offered = request.headers.get("X-Request-Id", "")
+    g.request_id = offered if SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+
+
+def finish_request(response):
+    """Echo the request id and log method, path, status, duration, tenant and key prefix."""
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    key = g.get("api_key")
+    elapsed_ms = (time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000
+    log.info("%s %s %s %.1fms tenant=%s key=%s request_id=%s", request.method, request.path,
+             response.status_code, elapsed_ms, key.tenant_id if key else "-",
+             key.display_prefix if key else "-", g.get("request_id"))
+    return response
+
+
+def init_app(app):
+    """Register the request-id hooks and send the request log to stderr."""
+    app.before_request(start_request)
+    app.after_request(finish_request)
+    logger = logging.getLogger("vorel_lite")
+    logger.setLevel(app.config["LOG_LEVEL"])
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)

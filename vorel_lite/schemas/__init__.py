@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the single statement of every body's and query's rules."""

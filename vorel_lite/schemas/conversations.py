@@ -1,0 +1,51 @@
+"""Conversation bodies and representation."""
+from marshmallow import Schema, fields
+from marshmallow.validate import Length, OneOf
+
+from ..models import CHANNELS, CONVERSATION_STATUSES
+from .common import UpdateSchema
+from .fields import FullMatch, NotUpdatable
+
+LANGUAGE_PATTERN = r"^[a-z]{2}(-[A-Z]{2})?$"
+
+
+def customer_name():
+    return fields.String(allow_none=True, validate=Length(max=200))
+
+
+def customer_language():
+    return fields.String(allow_none=True, validate=FullMatch(LANGUAGE_PATTERN),
+                         metadata={"description": "Language tag such as `en` or `ar-AE`."})
+
+
+class ConversationCreate(Schema):
+    channel = fields.String(required=True, validate=OneOf(CHANNELS))
+    customer_identifier = fields.String(
+        required=True, validate=Length(1, 255),
+        metadata={"description": "E.164 phone, email, handle…; stored as given."})
+    customer_name = customer_name()
+    customer_language = customer_language()
+
+
+class ConversationUpdate(UpdateSchema):
+    customer_name = customer_name()
+    customer_language = customer_language()
+    id = NotUpdatable()
+    channel = NotUpdatable()
+    customer_identifier = NotUpdatable()
+    status = NotUpdatable()
+    created_at = NotUpdatable()
+    first_message_at = NotUpdatable()
+    last_message_at = NotUpdatable()
+
+
+class ConversationOut(Schema):
+    id = fields.String()
+    channel = fields.String(validate=OneOf(CHANNELS))
+    customer_identifier = fields.String()
+    customer_name = fields.String(allow_none=True)
+    customer_language = fields.String(allow_none=True)
+    status = fields.String(validate=OneOf(CONVERSATION_STATUSES))
+    created_at = fields.String()
+    first_message_at = fields.String(allow_none=True)
+    last_message_at = fields.String(allow_none=True)

@@ -1,0 +1,70 @@
+"""Lead bodies, list query and representation (POST follows the seed to the letter)."""
+from marshmallow import Schema, fields
+from marshmallow.validate import Length, OneOf, Range
+
+from ..models import LEAD_STATUSES
+from .common import PageQuery, UpdateSchema
+from .fields import CanonicalUUID, JSONInteger, NotUpdatable, QueryInteger
+
+ATTRIBUTES_DESCRIPTION = (
+    "Vertical-specific JSONB. Real estate emits `bedrooms`/`budget_min`/`area`/etc.; salons emit "
+    "`preferred_stylist`/`service_history`/etc.; clinics emit "
+    "`insurance_provider`/`symptoms_summary`/etc. The shape is determined by the tenant's "
+    "vertical pack — consult your operator setup for the keys to expect.")
+
+
+class LeadFields(Schema):
+    """The lead fields a client may write, with the seed's rules."""
+
+    name = fields.String(allow_none=True, validate=Length(max=200))
+    # The seed says format: email; RFC 5321 caps an address at 254 characters.
+    email = fields.Email(allow_none=True, validate=Length(max=254))
+    phone = fields.String(allow_none=True, validate=Length(max=32))
+    intent = fields.String(allow_none=True, validate=Length(max=40))
+    timeline = fields.String(allow_none=True, validate=Length(max=40))
+    qualification_score = JSONInteger(allow_none=True, validate=Range(0, 100))
+    status = fields.String(validate=OneOf(LEAD_STATUSES))
+    source = fields.String(allow_none=True, validate=Length(max=40))
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
+
+
+class LeadCreate(LeadFields):
+    conversation_id = CanonicalUUID(required=True)
+    status = fields.String(validate=OneOf(LEAD_STATUSES), load_default="new")
+    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
+                             load_default=dict)
+
+
+class LeadUpdate(UpdateSchema, LeadFields):
+    attributes = fields.Dict(
+        keys=fields.String(), values=fields.Raw(allow_none=True),
+        metadata={"description": "Shallow-merged into the stored attributes; a key set to "
+                                 "null is deleted."})
+    id = NotUpdatable()
+    conversation_id = NotUpdatable()
+    created_at = NotUpdatable()
+    updated_at = NotUpdatable()
+
+
+class LeadListQuery(PageQuery):
+    status = fields.String(validate=OneOf(LEAD_STATUSES))
+    stale_for_days = QueryInteger(
+        validate=Range(1, 365),
+        metadata={"description": "Only qualified leads whose conversation's last message is "
+                                 "older than this many days, or absent."})
+
+
+class LeadOut(Schema):
+    id = fields.String()
+    conversation_id = fields.String()
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    intent = fields.String(allow_none=True)
+    attributes = fields.Raw()
+    timeline = fields.String(allow_none=True)
+    qualification_score = fields.Integer(allow_none=True)
+    status = fields.String()
+    source = fields.String(allow_none=True)
+    created_at = fields.String()
+    updated_at = fields.String()

@@ -1,0 +1,18 @@
+"""Strict creates: the database's UNIQUE constraints decide, IntegrityError becomes 409."""
+from peewee import IntegrityError
+
+from .db import db
+from .errors import Conflict
+
+
+def create_unique(model, natural_key, message, **values):
+    """Insert a row, or raise Conflict with the id of the row already holding natural_key."""
+    try:
+        with db.atomic():
+            return model.create(**natural_key, **values)
+    except IntegrityError:
+        condition = [getattr(model, name) == value for name, value in natural_key.items()]
+        existing = model.get_or_none(*condition)
+        if existing is None:
+            raise
+        raise Conflict(message, existing_id=existing.id) from None
