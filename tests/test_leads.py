@@ -3,20 +3,9 @@ import uuid
 
 import pytest
 
+from helpers import assert_error
+
 LEADS = "/api/v1/leads"
-
-
-def assert_error(response, status, code, field=None):
-    """Assert an error envelope, and that it names field when one is given."""
-    assert response.status_code == status, response.get_json()
-    assert response.content_type == "application/json"
-    error = response.get_json()["error"]
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    if field is not None:
-        assert field in error["fields"], error
-        assert field in error["message"]
-    return error
 
 
 def test_create_lead_returns_the_lead_with_defaults(client, auth, conversation):

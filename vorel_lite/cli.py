@@ -4,7 +4,7 @@ import re
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
 
 from .db import apply_schema, db
@@ -19,6 +19,7 @@ keys = AppGroup("keys", help="Manage API keys.")
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create the tables and indexes that are missing; never drops or changes data."""
     apply_schema()
@@ -26,6 +27,7 @@ def init_db():
 
 
 @click.command("reset-db")
+@with_appcontext
 @click.confirmation_option(prompt="This deletes every tenant, key, conversation, lead and "
                                   "event. Continue?")
 def reset_db():
@@ -102,6 +104,7 @@ def revoke(key_or_id):
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 def demo(base_url):
     """Make sure a demo tenant and an all-scopes key exist; print the key and example calls."""

@@ -84,7 +84,7 @@ class ApiKey(BaseModel):
 
 class Conversation(BaseModel):
     id = TextField(primary_key=True, default=new_id)
-    tenant = ForeignKeyField(Tenant, column_name="tenant_id")
+    tenant = ForeignKeyField(Tenant, column_name="tenant_id", index=False)
     channel = TextField()
     customer_identifier = TextField()
     customer_name = TextField(null=True)
@@ -104,7 +104,7 @@ class Conversation(BaseModel):
 
 class Lead(BaseModel):
     id = TextField(primary_key=True, default=new_id)
-    tenant = ForeignKeyField(Tenant, column_name="tenant_id")
+    tenant = ForeignKeyField(Tenant, column_name="tenant_id", index=False)
     conversation = ForeignKeyField(Conversation, column_name="conversation_id", unique=True)
     name = TextField(null=True)
     email = TextField(null=True)
@@ -138,7 +138,7 @@ class Lead(BaseModel):
 
 class Event(BaseModel):
     id = TextField(primary_key=True, default=new_id)
-    tenant = ForeignKeyField(Tenant, column_name="tenant_id")
+    tenant = ForeignKeyField(Tenant, column_name="tenant_id", index=False)
     event = TextField()
     created_at = TextField(default=utc_now)
     data = JSONTextField()

@@ -4,14 +4,14 @@
 -- RFC 3339 UTC text with six fractional digits, so they sort as strings.
 
 CREATE TABLE IF NOT EXISTS tenants (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS api_keys (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL PRIMARY KEY,
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
     name TEXT,
     env TEXT NOT NULL CHECK (env IN ('live', 'test')),
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE INDEX IF NOT EXISTS api_keys_tenant_id ON api_keys (tenant_id);
 
 CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL PRIMARY KEY,
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
     channel TEXT NOT NULL
         CHECK (channel IN ('whatsapp', 'voice', 'webform', 'instagram', 'email')),
@@ -44,7 +44,7 @@ CREATE INDEX IF NOT EXISTS conversations_tenant_created
     ON conversations (tenant_id, created_at, id);
 
 CREATE TABLE IF NOT EXISTS leads (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL PRIMARY KEY,
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
     conversation_id TEXT NOT NULL UNIQUE REFERENCES conversations (id),
     name TEXT CHECK (length(name) <= 200),
@@ -65,7 +65,7 @@ CREATE INDEX IF NOT EXISTS leads_tenant_status_created
     ON leads (tenant_id, status, created_at, id);
 
 CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL PRIMARY KEY,
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
     event TEXT NOT NULL CHECK (event IN (
         'lead.created', 'lead.updated', 'lead.qualified',

@@ -1,0 +1,88 @@
+"""Per-key, per-tenant and failed-authentication rate limits, and their headers."""
+import time
+
+import pytest
+
+from helpers import assert_error
+
+
+def hit(client, headers, times, path="/api/v1/leads"):
+    return [client.get(path, headers=headers) for _ in range(times)]
+
+
+def assert_limit_headers(response, limit, remaining):
+    assert response.headers["X-RateLimit-Limit"] == str(limit)
+    assert response.headers["X-RateLimit-Remaining"] == str(remaining)
+    reset = int(response.headers["X-RateLimit-Reset"])
+    assert time.time() <= reset <= time.time() + 61
+
+
+def test_the_201st_request_in_a_minute_is_429_and_another_key_is_unaffected(client, make_key):
+    first, second = make_key("acme"), make_key("acme")
+    answers = hit(client, first, 200)
+    assert [r.status_code for r in answers] == [200] * 200
+    assert_limit_headers(answers[0], 200, 199)
+    assert_limit_headers(answers[-1], 200, 0)
+    assert "Retry-After" not in answers[-1].headers
+
+    refused = client.get("/api/v1/leads", headers=first)
+    assert_error(refused, 429, "rate_limited")
+    assert_limit_headers(refused, 200, 0)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    # Writes are refused too, and count against the same bucket.
+    assert client.post("/api/v1/conversations", headers=first, json={}).status_code == 429
+
+    other = client.get("/api/v1/leads", headers=second)
+    assert other.status_code == 200
+    assert_limit_headers(other, 200, 199)
+
+
+class TestSmallLimits:
+    """Limits of 5 per key, 8 per tenant and 3 failed authentications a minute."""
+
+    @pytest.fixture
+    def config(self, config):
+        return {**config, "RATELIMIT_PER_KEY": "5 per minute", "RATELIMIT_PER_TENANT": "8 per minute",
+                "RATELIMIT_AUTH_FAILURES": "3 per minute"}
+
+
+    def test_the_tenant_limit_covers_all_its_keys(self, client, make_key):
+        first, second, stranger = make_key("acme"), make_key("acme"), make_key("globex")
+        assert [r.status_code for r in hit(client, first, 5)] == [200] * 5
+        answers = hit(client, second, 4)
+        assert [r.status_code for r in answers] == [200, 200, 200, 429]
+        # The headers describe the limit closest to exhaustion: the tenant's, 8 with 1 left.
+        assert_limit_headers(answers[2], 8, 0)
+        assert hit(client, stranger, 1)[0].status_code == 200
+
+
+    def test_headers_describe_the_limit_closest_to_exhaustion(self, client, make_key):
+        first, second = make_key("acme"), make_key("acme")
+        assert_limit_headers(hit(client, first, 1)[0], 5, 4)
+        hit(client, first, 3)
+        assert_limit_headers(hit(client, second, 1)[0], 8, 3)
+
+
+    def test_failed_authentication_is_limited_per_address(self, client, auth):
+        bad = {"Authorization": "Bearer vapk_live_" + "0" * 48}
+        assert [r.status_code for r in hit(client, bad, 3)] == [401] * 3
+        refused = hit(client, bad, 1)[0]
+        assert_error(refused, 429, "rate_limited")
+        assert "Retry-After" in refused.headers
+        assert hit(client, {}, 1)[0].status_code == 429
+        # A valid key from the same address is not punished for the guessing.
+        assert hit(client, auth, 1)[0].status_code == 200
+
+
+def test_every_authenticated_response_carries_the_headers(client, auth):
+    responses = [client.get("/api/v1/leads", headers=auth),
+                 client.get("/api/v1/leads/nope", headers=auth),
+                 client.post("/api/v1/leads", headers=auth, json={}),
+                 client.post("/api/v1/leads", headers=auth, data="x")]
+    for response in responses:
+        assert "X-RateLimit-Limit" in response.headers, response.status_code
+        assert "Retry-After" not in response.headers
+
+
+def test_openapi_document_is_not_limited(client):
+    assert all(r.status_code == 200 for r in hit(client, {}, 8, "/api/v1/openapi.json"))
