@@ -39,3 +39,5 @@ def init_app(app):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         logger.addHandler(handler)
+        # Servers such as waitress configure the root logger too: one line per request.
+        logger.propagate = False
