@@ -37,3 +37,20 @@ def test_environment_limits_take_effect(tmp_path, monkeypatch):
     statuses = [client.get("/api/v1/leads", headers={"Authorization": f"Bearer {secret}"}
                            ).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_log_level_is_case_insensitive(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOREL_LOG_LEVEL", "warning")
+    create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_two_apps_in_one_process_keep_their_own_databases(tmp_path):
+    first = create_app({"INSTANCE_PATH": str(tmp_path / "one")})
+    runner = first.test_cli_runner()
+    runner.invoke(args=["tenants", "create", "acme"])
+    secret = runner.invoke(args=["keys", "create", "--tenant", "acme", "--scope", "read"]
+                           ).stdout.strip()
+    second = create_app({"INSTANCE_PATH": str(tmp_path / "two")})
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert first.test_client().get("/api/v1/leads", headers=headers).status_code == 200
+    assert second.test_client().get("/api/v1/leads", headers=headers).status_code == 401

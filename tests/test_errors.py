@@ -38,6 +38,7 @@ BAD_BODIES = [
     ('{"attributes": ' + "[" * 100 + "]" * 100 + "}", "application/json", 400),
     ('{"attributes": ' + "[" * 100000 + "]" * 100000 + "}", "application/json", 400),
     (b'{"name": "\xff\xfe"}', "application/json", 400),
+    ('{"name": "a", "name": "b"}', "application/json", 400),
     ('{"name": "x"}', "text/plain", 415), ('{"name": "x"}', None, 415),
     ("name=x", "application/x-www-form-urlencoded", 415),
     ('{"name": "' + "x" * (1024 * 1024) + '"}', "application/json", 413),
@@ -102,3 +103,22 @@ def test_one_log_line_per_request_without_key_or_body(client, auth, caplog):
     assert line.startswith("POST /api/v1/conversations 201 ")
     assert "ms tenant=" in line and f"key={secret[:14]} " in line
     assert secret not in caplog.text and "+15550001234" not in caplog.text
+
+
+def test_repeated_query_parameters_are_400(client, auth):
+    assert_error(client.get("/api/v1/leads?limit=1&limit=500", headers=auth),
+                 400, "bad_request", "limit")
+
+
+def test_options_needs_no_key_and_lists_the_methods(client):
+    response = client.options("/api/v1/leads")
+    assert response.status_code == 200
+    assert {"GET", "POST"} <= set(response.headers["Allow"].split(", "))
+
+
+def test_client_text_cannot_forge_log_lines(client, caplog):
+    caplog.set_level(logging.INFO, logger="vorel_lite")
+    client.get("/api/v1/nope%0aINFO forged 201%00")
+    lines = [r.getMessage() for r in caplog.records if r.name == "vorel_lite.requests"]
+    assert len(lines) == 1 and "\n" not in lines[0] and "\x00" not in lines[0]
+    assert "\\nINFO forged" in lines[0]

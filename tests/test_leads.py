@@ -134,6 +134,18 @@ def test_patch_changes_only_given_fields(client, auth, lead):
     assert client.get(f"{LEADS}/{lead['id']}", headers=auth).get_json() == updated
 
 
+def test_patch_deletes_only_the_attributes_it_sets_to_null(client, auth, conversation):
+    lead = client.post(LEADS, headers=auth, json={
+        "conversation_id": conversation["id"], "attributes": {"kept": None}}).get_json()
+    assert lead["attributes"] == {"kept": None}
+    response = client.patch(f"{LEADS}/{lead['id']}", headers=auth, json={"attributes": {"b": 1}})
+    assert response.get_json()["attributes"] == {"kept": None, "b": 1}
+
+
+def test_a_new_lead_was_created_and_updated_at_the_same_moment(lead):
+    assert lead["created_at"] == lead["updated_at"]
+
+
 def test_patch_shallow_merges_attributes_and_null_deletes(client, auth, conversation):
     lead = client.post(LEADS, headers=auth, json={
         "conversation_id": conversation["id"],

@@ -65,13 +65,25 @@ class TestSmallLimits:
 
     def test_failed_authentication_is_limited_per_address(self, client, auth):
         bad = {"Authorization": "Bearer vapk_live_" + "0" * 48}
-        assert [r.status_code for r in hit(client, bad, 3)] == [401] * 3
+        answers = hit(client, bad, 3)
+        assert [r.status_code for r in answers] == [401] * 3
+        assert_limit_headers(answers[-1], 3, 0)
         refused = hit(client, bad, 1)[0]
         assert_error(refused, 429, "rate_limited")
         assert "Retry-After" in refused.headers
         assert hit(client, {}, 1)[0].status_code == 429
-        # A valid key from the same address is not punished for the guessing.
-        assert hit(client, auth, 1)[0].status_code == 200
+        # Once an address has guessed too often even a right key is refused, so a 200 cannot
+        # tell a guesser it found one; other addresses are not affected.
+        assert hit(client, auth, 1)[0].status_code == 429
+        elsewhere = client.get("/api/v1/leads", headers=auth,
+                               environ_base={"REMOTE_ADDR": "192.0.2.7"})
+        assert elsewhere.status_code == 200
+        # The refused request still counted against the key, as every refused request does.
+        assert_limit_headers(elsewhere, 5, 3)
+
+    def test_successful_requests_do_not_count_as_failures(self, client, make_key):
+        for _ in range(2):
+            assert [r.status_code for r in hit(client, make_key("acme"), 4)] == [200] * 4
 
 
 def test_every_authenticated_response_carries_the_headers(client, auth):

@@ -31,3 +31,13 @@ def test_two_app_instances_share_one_redis_counter(tmp_path, make_key, config):
     assert statuses == [200, 200, 200]
     assert refused.status_code == 429
     assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_an_unreachable_redis_degrades_to_per_process_limits(make_key, config):
+    app = create_app({**config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+                      "RATELIMIT_PER_KEY": "2 per minute"})
+    headers = make_key("acme")
+    client = app.test_client()
+    statuses = [client.get("/api/v1/leads", headers=headers).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert client.get("/api/v1/leads", headers={}).status_code == 401

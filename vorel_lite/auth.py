@@ -19,7 +19,8 @@ def identify_key():
     """Find the request's API key; remember a failure so the limiter can count it first."""
     g.api_key = None
     g.auth_error = None
-    if not request.path.startswith(API_PREFIX) or request.endpoint is None:
+    if (not request.path.startswith(API_PREFIX) or request.endpoint is None
+            or request.method == "OPTIONS"):
         return
     if getattr(current_app.view_functions[request.endpoint], "is_public", False):
         return

@@ -3,6 +3,7 @@ import json
 import math
 
 from flask import request
+from marshmallow import ValidationError
 
 from .errors import ApiError, BadRequest
 
@@ -11,6 +12,15 @@ MAX_NESTING = 32
 
 def _reject_constant(name):
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _unique_keys(pairs):
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise ValueError(f"key {key!r} appears more than once")
+        document[key] = value
+    return document
 
 
 def _finite_float(text):
@@ -26,7 +36,8 @@ def parse_json_object():
         raise ApiError("Content-Type must be application/json.", status=415)
     raw = request.get_data(cache=True)
     try:
-        value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float,
+                           object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"Request body is not valid JSON: {exc.msg} at position {exc.pos}.")
     except (ValueError, RecursionError) as exc:
@@ -65,5 +76,9 @@ def load_body(schema, **kwargs):
 
 
 def load_query(schema):
-    """Load the query string with a marshmallow schema (first value of each parameter)."""
+    """Load the query string with a marshmallow schema; a repeated parameter is a 400."""
+    repeated = {name: ["Given more than once."] for name, values in request.args.lists()
+                if len(values) > 1}
+    if repeated:
+        raise ValidationError(repeated)
     return schema.load(request.args.to_dict())

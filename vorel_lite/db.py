@@ -3,10 +3,33 @@ import sqlite3
 import uuid
 from importlib import resources
 
+from flask import current_app, has_app_context
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.db_url import connect
 
-db = DatabaseProxy()
+
+class AppDatabaseProxy(DatabaseProxy):
+    """Resolve to the current app's database, so several apps can live in one process."""
+
+    __slots__ = ("_latest",)
+
+    @property
+    def obj(self):
+        if has_app_context():
+            return current_app.extensions.get("vorel_db", self._latest)
+        return self._latest
+
+    @obj.setter
+    def obj(self, database):
+        # Outside an app context (scripts, the factory itself) the latest database is used.
+        self._latest = database
+
+    def __setattr__(self, name, value):
+        # peewee's Proxy allows only names in the class's own __slots__.
+        object.__setattr__(self, name, value)
+
+
+db = AppDatabaseProxy()
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal"}
 
@@ -27,7 +50,7 @@ def init_app(app):
 def open_database(url, busy_timeout):
     """Return a peewee database for url, plus the connection keeping an in-memory one alive."""
     if not url.startswith("sqlite"):
-        return connect(url), None
+        return connect(url, unquote_user=True, unquote_password=True), None
     options = {"pragmas": {**SQLITE_PRAGMAS, "busy_timeout": busy_timeout * 1000},
                "timeout": busy_timeout, "lock_type": "IMMEDIATE"}
     database = connect(url, **options)

@@ -6,9 +6,16 @@ from flask import current_app, g
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 
+AUTH_FAILURES = "auth-failures"
+
 
 def _authenticated():
     return g.get("api_key") is not None
+
+
+def _keyless():
+    """Tell whether the request needs no key (public routes, OPTIONS, other paths)."""
+    return g.get("api_key") is None and g.get("auth_error") is None
 
 
 def _limit_setting(name):
@@ -17,6 +24,9 @@ def _limit_setting(name):
 
 def init_app(app):
     """Attach a limiter to app; it must run after identify_key and before the 401."""
+    # Registered before the limiter's own after_request hook, so it runs after it, once the
+    # limiter has counted a failed authentication.
+    app.after_request(add_rate_limit_headers)
     limiter = Limiter(
         get_remote_address,
         application_limits=[
@@ -26,32 +36,43 @@ def init_app(app):
             ApplicationLimit(_limit_setting("RATELIMIT_PER_TENANT"), scope="tenant",
                              key_function=lambda: g.api_key.tenant_id,
                              exempt_when=lambda: not _authenticated()),
-            ApplicationLimit(_limit_setting("RATELIMIT_AUTH_FAILURES"), scope="auth-failures",
-                             key_function=get_remote_address,
-                             exempt_when=lambda: not g.get("auth_error")),
+            # Checked on every keyed request but counted only on a 401: once an address has
+            # failed too often, even a right guess is refused, so guessing cannot go on.
+            ApplicationLimit(_limit_setting("RATELIMIT_AUTH_FAILURES"), scope=AUTH_FAILURES,
+                             key_function=get_remote_address, exempt_when=_keyless,
+                             deduct_when=lambda response: response.status_code == 401),
         ],
         # Headers are written by add_rate_limit_headers, which picks the limit closest to
         # exhaustion and sends Retry-After only on a 429.
         headers_enabled=False,
+        # A shared storage (Redis) that goes away degrades to per-process counting, not 500s.
+        in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
     app.extensions["vorel_limiter"] = limiter
-    app.after_request(add_rate_limit_headers)
     return limiter
 
 
+def header_limit(limits):
+    """Choose the limit the headers describe: the breached one, else the closest to exhaustion."""
+    breached = [lim for lim in limits if lim.breached]
+    if breached:
+        return breached[0]
+    if _authenticated():
+        limits = [lim for lim in limits if lim.request_args[-1] != AUTH_FAILURES] or limits
+    return min(limits, key=lambda lim: lim.remaining)
+
+
 def add_rate_limit_headers(response):
-    """Describe the limit closest to exhaustion (or the breached one) in X-RateLimit-*."""
-    limiter = current_app.extensions["vorel_limiter"]
-    limits = limiter.current_limits
+    """Describe the chosen limit in X-RateLimit-*, and add Retry-After to a 429."""
+    limits = current_app.extensions["vorel_limiter"].current_limits
     if not limits:
         return response
-    breached = [lim for lim in limits if lim.breached]
-    chosen = breached[0] if breached else min(limits, key=lambda lim: lim.remaining)
-    reset_at = int(chosen.reset_at)
+    chosen = header_limit(limits)
+    reset_at, remaining = chosen.window
     response.headers["X-RateLimit-Limit"] = str(chosen.limit.amount)
-    response.headers["X-RateLimit-Remaining"] = str(max(chosen.remaining, 0))
-    response.headers["X-RateLimit-Reset"] = str(reset_at)
+    response.headers["X-RateLimit-Remaining"] = str(max(remaining, 0))
+    response.headers["X-RateLimit-Reset"] = str(math.ceil(reset_at))
     if response.status_code == 429:
         response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
     return response

@@ -129,8 +129,13 @@ class Lead(BaseModel):
         """Apply a PATCH: attributes shallow-merge (null deletes a key), the rest replace."""
         changes = dict(changes)
         if "attributes" in changes:
-            merged = {**self.attributes, **changes.pop("attributes")}
-            self.attributes = {k: v for k, v in merged.items() if v is not None}
+            merged = dict(self.attributes)
+            for name, value in changes.pop("attributes").items():
+                if value is None:
+                    merged.pop(name, None)
+                else:
+                    merged[name] = value
+            changes["attributes"] = merged
         for name, value in changes.items():
             setattr(self, name, value)
         self.updated_at = utc_now()

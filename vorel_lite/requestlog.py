@@ -23,7 +23,9 @@ def finish_request(response):
     response.headers["X-Request-Id"] = g.get("request_id", "")
     key = g.get("api_key")
     elapsed_ms = (time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000
-    log.info("%s %s %s %.1fms tenant=%s key=%s request_id=%s", request.method, request.path,
+    # The path is the client's text: escaped, so it cannot forge or split log lines.
+    path = request.path.encode("unicode_escape").decode("ascii")
+    log.info("%s %s %s %.1fms tenant=%s key=%s request_id=%s", request.method, path,
              response.status_code, elapsed_ms, key.tenant_id if key else "-",
              key.display_prefix if key else "-", g.get("request_id"))
     return response
@@ -34,7 +36,7 @@ def init_app(app):
     app.before_request(start_request)
     app.after_request(finish_request)
     logger = logging.getLogger("vorel_lite")
-    logger.setLevel(app.config["LOG_LEVEL"])
+    logger.setLevel(str(app.config["LOG_LEVEL"]).upper())
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))

@@ -7,7 +7,7 @@ from ..auth import require_scope
 from ..body import load_body, load_query
 from ..db import db, lock_for_update
 from ..events import emit_event
-from ..models import Conversation, Lead, format_timestamp
+from ..models import Conversation, Lead, format_timestamp, utc_now
 from ..openapi.registry import documented
 from ..pagination import paginate
 from ..schemas.leads import LeadCreate, LeadListQuery, LeadOut, LeadUpdate
@@ -34,10 +34,11 @@ def create_lead():
     """Create the one lead of a conversation (strict create)."""
     data = load_body(create_schema)
     conversation = get_owned(Conversation, data.pop("conversation_id"), field="conversation_id")
+    now = utc_now()
     with db.atomic():
         lead = create_unique(Lead, {"conversation": conversation.id},
                              "conversation_id: This conversation already has a lead.",
-                             tenant=g.tenant_id, **data)
+                             tenant=g.tenant_id, created_at=now, updated_at=now, **data)
         body = lead_schema.dump(lead)
         emit_event("lead.created", body)
         if lead.status == "qualified":

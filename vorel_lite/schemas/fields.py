@@ -22,7 +22,7 @@ class QueryInteger(fields.Integer):
     """An integer written in decimal digits in a query string."""
 
     def _validated(self, value):
-        if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]{1,18}", value):
+        if not isinstance(value, str) or not re.fullmatch(r"-?0*[0-9]{1,18}", value):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
 
