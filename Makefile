@@ -18,6 +18,7 @@ run: $(VENV)/.installed
 	$(VENV)/bin/waitress-serve --host $(HOST) --port $(PORT) --threads 8 --call app:create_app
 
 test: $(VENV)/.installed
+	$(VENV)/bin/flake8 vorel_lite tests app.py
 	$(VENV)/bin/pytest -q
 
 clean:

@@ -32,7 +32,7 @@ def url(path, lead):
 ])
 @pytest.mark.parametrize("method,path,scope", ENDPOINTS)
 def test_missing_malformed_and_unknown_keys_are_401(client, lead, table_counts, header,
-                                                   method, path, scope):
+                                                    method, path, scope):
     before = table_counts()
     headers = {"Authorization": header} if header is not None else {}
     response = getattr(client, method)(url(path, lead), headers=headers, json={"name": "x"})

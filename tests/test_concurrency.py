@@ -75,7 +75,7 @@ def server_log(caplog):
     def text(first=3):
         errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
         shown = "\n".join(f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}"
-                           for r in errors[:first])
+                          for r in errors[:first])
         return f"{len(errors)} error records; the first {first}:\n{shown}" if errors else "(empty)"
     return text
 
@@ -170,7 +170,7 @@ def test_simultaneous_creates_of_one_conversation_make_one_conversation(app, ser
 
 
 def test_simultaneous_creates_of_distinct_conversations_all_succeed(app, server, auth,
-                                                                   server_log):
+                                                                    server_log):
     bodies = [{"channel": "whatsapp", "customer_identifier": f"+9715000001{i:02d}"}
               for i in range(CLIENTS)]
     results = race(server, CONVERSATIONS, auth, bodies)

@@ -100,7 +100,6 @@ class TestInMemory:
     def config(self, config):
         return {**config, "DATABASE_URL": "sqlite:///:memory:"}
 
-
     def test_serves_a_full_flow_in_process(self, app, client, auth):
         conversation = client.post("/api/v1/conversations", headers=auth, json={
             "channel": "voice", "customer_identifier": "+1"}).get_json()

@@ -48,8 +48,8 @@ BAD_BODIES = [
 @pytest.mark.parametrize("data,content_type,status", BAD_BODIES)
 @pytest.mark.parametrize("method,path", BODY_ENDPOINTS)
 def test_unreadable_bodies_are_refused_and_write_nothing(client, auth, body_url, table_counts,
-                                                        lead, method, path, data,
-                                                        content_type, status):
+                                                         lead, method, path, data,
+                                                         content_type, status):
     before = table_counts()
     headers = {**auth, "Content-Type": content_type} if content_type else auth
     response = getattr(client, method)(body_url(path), headers=headers, data=data)

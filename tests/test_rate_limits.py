@@ -42,9 +42,8 @@ class TestSmallLimits:
 
     @pytest.fixture
     def config(self, config):
-        return {**config, "RATELIMIT_PER_KEY": "5 per minute", "RATELIMIT_PER_TENANT": "8 per minute",
-                "RATELIMIT_AUTH_FAILURES": "3 per minute"}
-
+        return {**config, "RATELIMIT_PER_KEY": "5 per minute",
+                "RATELIMIT_PER_TENANT": "8 per minute", "RATELIMIT_AUTH_FAILURES": "3 per minute"}
 
     def test_the_tenant_limit_covers_all_its_keys(self, client, make_key):
         first, second, stranger = make_key("acme"), make_key("acme"), make_key("globex")
@@ -55,13 +54,11 @@ class TestSmallLimits:
         assert_limit_headers(answers[2], 8, 0)
         assert hit(client, stranger, 1)[0].status_code == 200
 
-
     def test_headers_describe_the_limit_closest_to_exhaustion(self, client, make_key):
         first, second = make_key("acme"), make_key("acme")
         assert_limit_headers(hit(client, first, 1)[0], 5, 4)
         hit(client, first, 3)
         assert_limit_headers(hit(client, second, 1)[0], 8, 3)
-
 
     def test_failed_authentication_is_limited_per_address(self, client, auth):
         bad = {"Authorization": "Bearer vapk_live_" + "0" * 48}

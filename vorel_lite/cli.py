@@ -112,8 +112,8 @@ def demo(base_url):
     secret = read_demo_key(path)
     if secret is None or ApiKey.get_or_none(ApiKey.key_hash == hash_key(secret),
                                             ApiKey.revoked_at.is_null()) is None:
-        tenant = Tenant.get_or_none(Tenant.slug == "demo") or Tenant.create(slug="demo",
-                                                                           name="Demo")
+        tenant = (Tenant.get_or_none(Tenant.slug == "demo")
+                  or Tenant.create(slug="demo", name="Demo"))
         _, secret = issue_key(tenant, SCOPES, env="test", name="demo")
         write_private(path, secret)
     click.echo(DEMO_TEXT.format(key=secret, base=base_url.rstrip("/")))
@@ -149,7 +149,7 @@ Try it:
 
     curl -s -X POST {base}/api/v1/leads \\
       -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
-      -d '{{"conversation_id": "<id from the first answer>", "name": "Layla", "status": "qualified"}}'
+      -d '{{"conversation_id": "<id from the first answer>", "status": "qualified"}}'
 """
 
 

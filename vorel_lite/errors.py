@@ -79,36 +79,43 @@ def describe_fields(fields):
 
 
 def handle_api_error(error):
+    """Answer an ApiError with its status and envelope."""
     body = envelope(error.status, error.message, fields=error.fields,
                     existing_id=error.existing_id)
     return jsonify(body), error.status
 
 
 def handle_validation_error(error):
+    """Answer a marshmallow ValidationError with a 400 naming every offending field."""
     fields = flatten_messages(error.messages)
     return jsonify(envelope(400, describe_fields(fields), fields=fields)), 400
 
 
 def handle_rate_limited(error):
-    response = error.get_response()
-    response.set_data(json.dumps(envelope(429, f"Rate limit exceeded: {error.description}.")))
-    response.content_type = "application/json"
-    return response
+    """Answer a breached rate limit with a 429 envelope."""
+    return with_envelope(error.get_response(), 429,
+                         f"Rate limit exceeded: {error.description}.")
 
 
 def handle_http_exception(error):
-    # Start from the exception's own response so headers such as Allow survive.
-    response = error.get_response()
+    """Answer werkzeug's HTTP errors (routing 404, 405, 413...) with the envelope."""
     message = error.description
     if error.code == 413:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         message = f"Request body is larger than the limit of {limit} bytes."
-    response.set_data(json.dumps(envelope(error.code, message)))
+    # Start from the exception's own response so headers such as Allow survive.
+    return with_envelope(error.get_response(), error.code, message)
+
+
+def with_envelope(response, status, message):
+    """Replace a response's body with the envelope, keeping its status and headers."""
+    response.set_data(json.dumps(envelope(status, message), separators=(",", ":")))
     response.content_type = "application/json"
     return response
 
 
 def handle_unexpected(error):
+    """Log an unexpected exception with the request id and answer a bare 500."""
     log.exception("unhandled error, request_id=%s", g.get("request_id"))
     message = f"An unexpected error occurred. Quote request id {g.get('request_id')} to support."
     return jsonify(envelope(500, message)), 500

@@ -49,6 +49,11 @@ class BaseModel(Model):
         database = db
         legacy_table_names = False
 
+    def apply_changes(self, changes):
+        """Apply the fields of a PATCH."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+
 
 class Tenant(BaseModel):
     id = TextField(primary_key=True, default=new_id)
@@ -136,9 +141,7 @@ class Lead(BaseModel):
                 else:
                     merged[name] = value
             changes["attributes"] = merged
-        for name, value in changes.items():
-            setattr(self, name, value)
-        self.updated_at = utc_now()
+        super().apply_changes({**changes, "updated_at": utc_now()})
 
 
 class Event(BaseModel):

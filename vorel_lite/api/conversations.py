@@ -73,7 +73,6 @@ def update_conversation(conversation_id):
     with db.atomic():
         conversation = get_owned(Conversation, conversation_id,
                                  query=lock_for_update(Conversation.select()))
-        for name, value in changes.items():
-            setattr(conversation, name, value)
+        conversation.apply_changes(changes)
         conversation.save()
     return conversation_schema.dump(conversation)

@@ -1,11 +1,7 @@
 """Components of the served document: the seed's, verbatim in meaning, and vorel-lite's own."""
 from ..models import CHANNELS, CONVERSATION_STATUSES, EVENT_TYPES, LEAD_STATUSES
 from ..schemas.leads import ATTRIBUTES_DESCRIPTION
-
-
-def nullable(schema):
-    """Allow null as well (OpenAPI 3.1 type list, plus the seed's `nullable`)."""
-    return {**schema, "type": [schema["type"], "null"], "nullable": True}
+from .jsonschema import nullable
 
 
 STRING = {"type": "string"}
@@ -122,6 +118,15 @@ def error_response(description, headers=None):
 
 
 INTEGER_HEADER = {"schema": {"type": "integer"}}
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": INTEGER_HEADER,
+    "X-RateLimit-Remaining": INTEGER_HEADER,
+    "X-RateLimit-Reset": {**INTEGER_HEADER, "description": "Unix epoch seconds."},
+}
+REQUEST_ID_HEADER = {"X-Request-Id": {
+    "schema": {"type": "string"},
+    "description": "The client's X-Request-Id when it sent a sane one, else a new id; quote it "
+                   "to the operator."}}
 
 RESPONSES = {
     "BadRequest": error_response(
@@ -144,12 +149,7 @@ RESPONSES = {
     "UnsupportedMediaType": error_response("Request body is not `application/json`."),
     "RateLimited": error_response(
         "200 req/min per API key exceeded. `Retry-After` header carries seconds-until-reset.",
-        headers={
-            "Retry-After": INTEGER_HEADER,
-            "X-RateLimit-Limit": INTEGER_HEADER,
-            "X-RateLimit-Remaining": INTEGER_HEADER,
-            "X-RateLimit-Reset": {**INTEGER_HEADER, "description": "Unix epoch seconds."},
-        }),
+        headers={"Retry-After": INTEGER_HEADER, **RATE_LIMIT_HEADERS}),
 }
 
 SECURITY_SCHEMES = {

@@ -16,12 +16,14 @@ REF = "#/components/responses/"
 
 
 def ref(name):
+    """Return a reference to a shared response."""
     return {"$ref": REF + name}
 
 
 def responses_for(operation, has_path_id):
     """Return every status an operation can answer."""
-    success = {"description": operation.success_description or "Success."}
+    success = {"description": operation.success_description or "Success.",
+               "headers": {**components.RATE_LIMIT_HEADERS, **components.REQUEST_ID_HEADER}}
     if operation.response:
         success["content"] = {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{operation.response}"}}}
@@ -96,7 +98,8 @@ def build_document(app):
             "title": "Vorel API (vorel-lite)",
             "version": version("vorel-lite"),
             "description": "Self-hosted implementation of the Vorel public API. Every endpoint "
-                           "takes a bearer API key; per-key rate limit is 200 req/min.",
+                           "but this document takes a bearer API key; per-key rate limit is "
+                           "200 req/min by default.",
         },
         "servers": [{"url": "/"}],
         "security": [{"BearerAuth": []}],

@@ -40,16 +40,21 @@ def constraints_of(field):
     return keywords
 
 
+def nullable(schema):
+    """Allow null as well."""
+    # OpenAPI 3.1 is JSON Schema: null must be in the type (and in an enum); `nullable` is
+    # kept for 3.0-era generators, as in the seed.
+    widened = {**schema, "type": [schema["type"], "null"], "nullable": True}
+    if "enum" in schema:
+        widened["enum"] = [*schema["enum"], None]
+    return widened
+
+
 def field_schema(field):
     """Return the JSON Schema of one marshmallow field."""
     schema = {**type_of(field), **constraints_of(field)}
     if field.allow_none:
-        # OpenAPI 3.1 is JSON Schema: null must be in the type; `nullable` is kept for
-        # 3.0-era generators, as in the seed.
-        schema["type"] = [schema["type"], "null"]
-        schema["nullable"] = True
-        if "enum" in schema:
-            schema["enum"] = [*schema["enum"], None]
+        schema = nullable(schema)
     if "description" in field.metadata:
         schema["description"] = field.metadata["description"]
     return schema

@@ -12,7 +12,6 @@ class Operation:
     status: int = 200
     errors: tuple = ()
     description: str | None = None
-    tag: str | None = None
     success_description: str | None = None
 
 

@@ -23,6 +23,7 @@ class UpdateSchema(Schema):
 
     @validates_schema
     def require_a_change(self, data, **kwargs):
+        """Refuse a PATCH that changes nothing."""
         if not data:
             names = ", ".join(self.updatable_fields())
             raise ValidationError(f"Provide at least one updatable field: {names}.")

@@ -10,10 +10,12 @@ LANGUAGE_PATTERN = r"^[a-z]{2}(-[A-Z]{2})?$"
 
 
 def customer_name():
+    """Return the customer_name field (create and update share its rules)."""
     return fields.String(allow_none=True, validate=Length(max=200))
 
 
 def customer_language():
+    """Return the customer_language field (create and update share its rules)."""
     return fields.String(allow_none=True, validate=FullMatch(LANGUAGE_PATTERN),
                          metadata={"description": "Language tag such as `en` or `ar-AE`."})
 
@@ -30,7 +32,7 @@ class ConversationCreate(Schema):
 class ConversationUpdate(UpdateSchema):
     customer_name = customer_name()
     customer_language = customer_language()
-    id = NotUpdatable()
+    id_ = NotUpdatable(data_key="id")
     channel = NotUpdatable()
     customer_identifier = NotUpdatable()
     status = NotUpdatable()

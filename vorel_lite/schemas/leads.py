@@ -13,6 +13,16 @@ ATTRIBUTES_DESCRIPTION = (
     "vertical pack — consult your operator setup for the keys to expect.")
 
 
+def status_field(**options):
+    """Return the lead status field."""
+    return fields.String(validate=OneOf(LEAD_STATUSES), **options)
+
+
+def attributes_field(**options):
+    """Return the free-form attributes field (any JSON values, null included)."""
+    return fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), **options)
+
+
 class LeadFields(Schema):
     """The lead fields a client may write, with the seed's rules."""
 
@@ -23,31 +33,29 @@ class LeadFields(Schema):
     intent = fields.String(allow_none=True, validate=Length(max=40))
     timeline = fields.String(allow_none=True, validate=Length(max=40))
     qualification_score = JSONInteger(allow_none=True, validate=Range(0, 100))
-    status = fields.String(validate=OneOf(LEAD_STATUSES))
+    status = status_field()
     source = fields.String(allow_none=True, validate=Length(max=40))
-    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
+    attributes = attributes_field()
 
 
 class LeadCreate(LeadFields):
     conversation_id = CanonicalUUID(required=True)
-    status = fields.String(validate=OneOf(LEAD_STATUSES), load_default="new")
-    attributes = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
-                             load_default=dict)
+    status = status_field(load_default="new")
+    attributes = attributes_field(load_default=dict)
 
 
 class LeadUpdate(UpdateSchema, LeadFields):
-    attributes = fields.Dict(
-        keys=fields.String(), values=fields.Raw(allow_none=True),
-        metadata={"description": "Shallow-merged into the stored attributes; a key set to "
-                                 "null is deleted."})
-    id = NotUpdatable()
+    attributes = attributes_field(metadata={
+        "description": "Shallow-merged into the stored attributes; a key set to null is "
+                       "deleted."})
+    id_ = NotUpdatable(data_key="id")
     conversation_id = NotUpdatable()
     created_at = NotUpdatable()
     updated_at = NotUpdatable()
 
 
 class LeadListQuery(PageQuery):
-    status = fields.String(validate=OneOf(LEAD_STATUSES))
+    status = status_field()
     stale_for_days = QueryInteger(
         validate=Range(1, 365),
         metadata={"description": "Only qualified leads whose conversation's last message is "
