@@ -4,8 +4,9 @@ import uuid
 from importlib import resources
 
 from flask import current_app, has_app_context
-from peewee import DatabaseProxy, SqliteDatabase
-from playhouse.db_url import connect
+from peewee import DatabaseProxy
+from playhouse.db_url import connect, parse
+from playhouse.pool import PooledSqliteDatabase
 
 
 class AppDatabaseProxy(DatabaseProxy):
@@ -44,6 +45,9 @@ def init_app(app):
     db.initialize(database)
     with database.connection_context():
         apply_schema()
+    # Leave no open connection behind for a forking server (gunicorn --preload) to share.
+    if hasattr(database, "close_all"):
+        database.close_all()
     app.teardown_appcontext(close_connection)
 
 
@@ -51,16 +55,22 @@ def open_database(url, busy_timeout):
     """Return a peewee database for url, plus the connection keeping an in-memory one alive."""
     if not url.startswith("sqlite"):
         return connect(url, unquote_user=True, unquote_password=True), None
-    options = {"pragmas": {**SQLITE_PRAGMAS, "busy_timeout": busy_timeout * 1000},
-               "timeout": busy_timeout, "lock_type": "IMMEDIATE"}
-    database = connect(url, **options)
-    if database.database not in ("", ":memory:"):
-        return database, None
-    # ":memory:" is private to one connection; the memdb VFS shares one in-memory database
-    # between this process's connections (one per thread) with SQLite's normal locking.
-    name = f"file:/vorel-{uuid.uuid4().hex}?vfs=memdb"
-    keeper = sqlite3.connect(name, uri=True, check_same_thread=False)
-    return SqliteDatabase(name, uri=True, **options), keeper
+    options = parse(url)
+    path, keeper = options.pop("database"), None
+    if path in ("", ":memory:"):
+        # ":memory:" is private to one connection; the memdb VFS shares one in-memory
+        # database between this process's connections (one per thread) with normal locking.
+        path = f"file:/vorel-{uuid.uuid4().hex}?vfs=memdb"
+        keeper = sqlite3.connect(path, uri=True, check_same_thread=False)
+        options["uri"] = True
+    # Pooled: closing the last connection of a WAL database checkpoints it, which would
+    # otherwise happen at the end of every request. A pooled connection serves one thread at
+    # a time but not always the same one, hence check_same_thread=False.
+    database = PooledSqliteDatabase(
+        path, max_connections=64, stale_timeout=300, timeout=busy_timeout,
+        pragmas={**SQLITE_PRAGMAS, "busy_timeout": busy_timeout * 1000},
+        lock_type="IMMEDIATE", check_same_thread=False, **options)
+    return database, keeper
 
 
 def apply_schema():
