@@ -9,7 +9,7 @@ from peewee import IntegrityError
 
 from .db import apply_schema, db
 from .keys import ENVS, SCOPES, hash_key, issue_key, revoke_key
-from .models import ApiKey, Conversation, Event, Lead, Tenant
+from .models import ApiKey, BaseModel, Tenant
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 DEMO_KEY_FILE = "demo-key"
@@ -28,12 +28,12 @@ def init_db():
 
 @click.command("reset-db")
 @with_appcontext
-@click.confirmation_option(prompt="This deletes every tenant, key, conversation, lead and "
-                                  "event. Continue?")
+@click.confirmation_option(prompt="This deletes every tenant, key, conversation, lead, "
+                                  "event and webhook. Continue?")
 def reset_db():
     """Drop every table and create them again, empty."""
     with db.atomic():
-        db.drop_tables([Event, Lead, Conversation, ApiKey, Tenant])
+        db.drop_tables(BaseModel.__subclasses__())
         apply_schema()
     click.echo("Database emptied.", err=True)
 

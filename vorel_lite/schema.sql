@@ -78,3 +78,80 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_tenant_created ON events (tenant_id, created_at, id);
 CREATE INDEX IF NOT EXISTS events_tenant_event_created
     ON events (tenant_id, event, created_at, id);
+
+CREATE TABLE IF NOT EXISTS handoffs (
+    id TEXT NOT NULL PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    lead_id TEXT NOT NULL REFERENCES leads (id),
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    reason TEXT CHECK (length(reason) <= 200),
+    summary TEXT CHECK (length(summary) <= 1000),
+    notified_channel TEXT NOT NULL CHECK (notified_channel IN ('email', 'slack')),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS handoffs_lead_id ON handoffs (lead_id);
+
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT NOT NULL PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    sequence_number INTEGER NOT NULL CHECK (sequence_number >= 1),
+    direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+    text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 4096),
+    language TEXT CHECK (language IN ('ar', 'en', 'mixed')),
+    sent_at TEXT NOT NULL,
+    UNIQUE (conversation_id, sequence_number)
+);
+
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    id TEXT NOT NULL PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    idempotency_key TEXT NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 255),
+    fingerprint TEXT NOT NULL,
+    status_code INTEGER,
+    response_body TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (tenant_id, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at);
+
+CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+    id TEXT NOT NULL PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    description TEXT,
+    encrypted_secret TEXT NOT NULL,
+    secret_prefix TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_subscriptions_tenant_id ON webhook_subscriptions (tenant_id);
+
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id TEXT NOT NULL PRIMARY KEY,
+    subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL REFERENCES events (id),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+    attempts INTEGER NOT NULL CHECK (attempts >= 0),
+    next_attempt_at TEXT NOT NULL,
+    claimed_until TEXT,
+    claim_token TEXT,
+    last_status_code INTEGER,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    UNIQUE (subscription_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_claim ON webhook_deliveries (claim_token);
+
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    id TEXT NOT NULL PRIMARY KEY,
+    delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL CHECK (attempt >= 1),
+    started_at TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    UNIQUE (delivery_id, attempt)
+);

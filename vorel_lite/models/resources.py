@@ -1,11 +1,8 @@
-"""Peewee models mirroring schema.sql; tables are created from schema.sql, never from here."""
-import json
-import uuid
-from datetime import datetime, timezone
+"""The API's resources: conversations, leads, their events, handoffs and messages."""
+from peewee import ForeignKeyField, IntegerField, TextField
 
-from peewee import ForeignKeyField, IntegerField, Model, TextField
-
-from .db import db
+from .base import BaseModel, JSONTextField, new_id, utc_now
+from .tenancy import Tenant
 
 LEAD_STATUSES = ("new", "qualified", "booked", "converted", "lost")
 CHANNELS = ("whatsapp", "voice", "webform", "instagram", "email")
@@ -16,75 +13,8 @@ EVENT_TYPES = (
     "booking.created", "booking.rescheduled", "booking.cancelled", "booking.completed",
     "offering.created", "offering.updated",
 )
-
-
-def new_id():
-    """Return a new random (version 4) UUID as canonical text."""
-    return str(uuid.uuid4())
-
-
-def format_timestamp(moment):
-    """Format an aware datetime as RFC 3339 UTC with six fractional digits and a Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def utc_now():
-    """Return the current time as a vorel-lite timestamp string."""
-    return format_timestamp(datetime.now(timezone.utc))
-
-
-class JSONTextField(TextField):
-    """A JSON document kept in a TEXT column, so the schema stays portable."""
-
-    def db_value(self, value):
-        return None if value is None else json.dumps(value, ensure_ascii=False,
-                                                     separators=(",", ":"))
-
-    def python_value(self, value):
-        return None if value is None else json.loads(value)
-
-
-class BaseModel(Model):
-    class Meta:
-        database = db
-        legacy_table_names = False
-
-    def apply_changes(self, changes):
-        """Apply the fields of a PATCH."""
-        for name, value in changes.items():
-            setattr(self, name, value)
-
-
-class Tenant(BaseModel):
-    id = TextField(primary_key=True, default=new_id)
-    slug = TextField(unique=True)
-    name = TextField()
-    created_at = TextField(default=utc_now)
-
-    class Meta:
-        table_name = "tenants"
-
-
-class ApiKey(BaseModel):
-    id = TextField(primary_key=True, default=new_id)
-    tenant = ForeignKeyField(Tenant, column_name="tenant_id", backref="api_keys", index=True)
-    name = TextField(null=True)
-    env = TextField()
-    key_hash = TextField(unique=True)
-    display_prefix = TextField()
-    last4 = TextField()
-    scopes = TextField()
-    created_at = TextField(default=utc_now)
-    last_used_at = TextField(null=True)
-    revoked_at = TextField(null=True)
-
-    class Meta:
-        table_name = "api_keys"
-
-    @property
-    def scope_set(self):
-        """Return the key's scopes as a frozenset."""
-        return frozenset(self.scopes.split())
+HANDOFF_CHANNELS = ("email", "slack")
+MESSAGE_LANGUAGES = ("ar", "en", "mixed")
 
 
 class Conversation(BaseModel):
@@ -157,3 +87,32 @@ class Event(BaseModel):
             (("tenant", "created_at", "id"), False),
             (("tenant", "event", "created_at", "id"), False),
         )
+
+
+class Handoff(BaseModel):
+    id = TextField(primary_key=True, default=new_id)
+    tenant = ForeignKeyField(Tenant, column_name="tenant_id", index=False)
+    lead = ForeignKeyField(Lead, column_name="lead_id", index=True)
+    conversation = ForeignKeyField(Conversation, column_name="conversation_id", index=False)
+    reason = TextField(null=True)
+    summary = TextField(null=True)
+    notified_channel = TextField()
+    created_at = TextField(default=utc_now)
+
+    class Meta:
+        table_name = "handoffs"
+
+
+class Message(BaseModel):
+    id = TextField(primary_key=True, default=new_id)
+    tenant = ForeignKeyField(Tenant, column_name="tenant_id", index=False)
+    conversation = ForeignKeyField(Conversation, column_name="conversation_id", index=False)
+    sequence_number = IntegerField()
+    direction = TextField()
+    text = TextField()
+    language = TextField(null=True)
+    sent_at = TextField(default=utc_now)
+
+    class Meta:
+        table_name = "messages"
+        indexes = ((("conversation", "sequence_number"), True),)

@@ -1,0 +1,65 @@
+"""Webhook subscriptions, the delivery of each event to each, and every attempt made."""
+from peewee import ForeignKeyField, IntegerField, TextField
+
+from .base import BaseModel, new_id, utc_now
+from .resources import Event
+from .tenancy import Tenant
+
+DELIVERY_STATUSES = ("pending", "delivered", "dead")
+
+
+class WebhookSubscription(BaseModel):
+    id = TextField(primary_key=True, default=new_id)
+    tenant = ForeignKeyField(Tenant, column_name="tenant_id", index=True)
+    url = TextField()
+    events = TextField()
+    description = TextField(null=True)
+    encrypted_secret = TextField()
+    secret_prefix = TextField()
+    created_at = TextField(default=utc_now)
+
+    class Meta:
+        table_name = "webhook_subscriptions"
+
+    @property
+    def event_set(self):
+        """Return the event types this subscription receives."""
+        return frozenset(self.events.split())
+
+
+class WebhookDelivery(BaseModel):
+    id = TextField(primary_key=True, default=new_id)
+    subscription = ForeignKeyField(WebhookSubscription, column_name="subscription_id",
+                                   index=False, on_delete="CASCADE")
+    event = ForeignKeyField(Event, column_name="event_id", index=False)
+    status = TextField(default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = TextField(default=utc_now)
+    claimed_until = TextField(null=True)
+    claim_token = TextField(null=True, index=True)
+    last_status_code = IntegerField(null=True)
+    last_error = TextField(null=True)
+    created_at = TextField(default=utc_now)
+    finished_at = TextField(null=True)
+
+    class Meta:
+        table_name = "webhook_deliveries"
+        indexes = (
+            (("subscription", "event"), True),
+            (("status", "next_attempt_at"), False),
+        )
+
+
+class WebhookAttempt(BaseModel):
+    id = TextField(primary_key=True, default=new_id)
+    delivery = ForeignKeyField(WebhookDelivery, column_name="delivery_id", index=False,
+                               on_delete="CASCADE")
+    attempt = IntegerField()
+    started_at = TextField()
+    duration_ms = IntegerField()
+    status_code = IntegerField(null=True)
+    error = TextField(null=True)
+
+    class Meta:
+        table_name = "webhook_attempts"
+        indexes = ((("delivery", "attempt"), True),)
