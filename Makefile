@@ -15,7 +15,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 run: $(VENV)/.installed
 	$(FLASK) init-db
 	$(FLASK) demo --base-url http://$(HOST):$(PORT)
-	$(VENV)/bin/waitress-serve --host $(HOST) --port $(PORT) --threads 8 --call app:create_app
+	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
 	$(VENV)/bin/flake8 vorel_lite tests app.py

@@ -6,6 +6,7 @@ from flask import Flask
 from . import auth, cli, config, db, errors, limits, requestlog
 from .api import conversations, events, leads
 from .openapi import document
+from .webhooks import secrets
 
 
 def create_app(test_config=None):
@@ -23,6 +24,7 @@ def create_app(test_config=None):
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
+    secrets.init_app(app)
     requestlog.init_app(app)
     # The limiter checks its limits in its own before_request hook: the key must be known
     # before it runs, and the 401 must come after it so failed attempts are counted.

@@ -1,8 +1,10 @@
 """Operator commands: database set-up, tenants, API keys, and the demo key of `make run`."""
 import os
 import re
+import threading
 
 import click
+import waitress
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
@@ -10,6 +12,8 @@ from peewee import IntegrityError
 from .db import apply_schema, db
 from .keys import ENVS, SCOPES, hash_key, issue_key, revoke_key
 from .models import ApiKey, BaseModel, Tenant
+from .webhooks.cli import webhooks
+from .webhooks.delivery import run_worker
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 DEMO_KEY_FILE = "demo-key"
@@ -153,7 +157,32 @@ Try it:
 """
 
 
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--no-webhooks", is_flag=True, help="Leave delivery to `webhooks deliver`.")
+@with_appcontext
+def serve(host, port, threads, no_webhooks):
+    """Serve the API with waitress, delivering webhooks from a background thread."""
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    if not no_webhooks:
+        threading.Thread(target=deliver_in_background, args=(app, stop), daemon=True,
+                         name="webhook-delivery").start()
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads)
+    finally:
+        stop.set()
+
+
+def deliver_in_background(app, stop):
+    """Run the delivery worker in its own app context until stop is set."""
+    with app.app_context():
+        run_worker(stop)
+
+
 def init_app(app):
     """Register the operator commands."""
-    for command in (init_db, reset_db, tenants, keys, demo):
+    for command in (init_db, reset_db, tenants, keys, demo, serve, webhooks):
         app.cli.add_command(command)

@@ -13,5 +13,15 @@ RATELIMIT_KEY_PREFIX = "vorel"
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 
+# Webhook delivery: seconds per attempt, attempts before dead-lettering, first back-off
+# (each later one doubles, with jitter), and how often an idle worker looks for work.
+WEBHOOK_TIMEOUT_SECONDS = 10
+WEBHOOK_MAX_ATTEMPTS = 6
+WEBHOOK_RETRY_BASE_SECONDS = 30
+WEBHOOK_POLL_SECONDS = 1.0
+
+# Encrypts webhook secrets at rest; None: generated once into <instance>/secret-key.
+SECRET_KEY = None
+
 # Level of the one-line-per-request log written to stderr.
 LOG_LEVEL = "INFO"

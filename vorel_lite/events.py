@@ -2,8 +2,11 @@
 from flask import g
 
 from .models import Event
+from .webhooks.fanout import fan_out
 
 
 def emit_event(event, data):
-    """Record an event for the request's tenant; call it inside the change's db.atomic()."""
-    return Event.create(tenant=g.tenant_id, event=event, data=data)
+    """Record an event and queue its webhooks; call it inside the change's db.atomic()."""
+    row = Event.create(tenant=g.tenant_id, event=event, data=data)
+    fan_out(row)
+    return row

@@ -133,6 +133,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     event_id TEXT NOT NULL REFERENCES events (id),
     status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
     attempts INTEGER NOT NULL CHECK (attempts >= 0),
+    attempts_at_redrive INTEGER NOT NULL CHECK (attempts_at_redrive >= 0),
     next_attempt_at TEXT NOT NULL,
     claimed_until TEXT,
     claim_token TEXT,

@@ -34,6 +34,8 @@ class WebhookDelivery(BaseModel):
     event = ForeignKeyField(Event, column_name="event_id", index=False)
     status = TextField(default="pending")
     attempts = IntegerField(default=0)
+    # A redrive grants a fresh WEBHOOK_MAX_ATTEMPTS while attempt numbers keep counting up.
+    attempts_at_redrive = IntegerField(default=0)
     next_attempt_at = TextField(default=utc_now)
     claimed_until = TextField(null=True)
     claim_token = TextField(null=True, index=True)

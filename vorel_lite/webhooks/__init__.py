@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, fan-out of events into deliveries, and the delivery worker."""

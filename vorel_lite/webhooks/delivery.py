@@ -1,0 +1,115 @@
+"""The delivery worker: claim due deliveries atomically, send them, record every attempt."""
+import logging
+import random
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+
+from ..db import db
+from ..models import (Event, WebhookAttempt, WebhookDelivery, WebhookSubscription,
+                      format_timestamp, new_id)
+from ..schemas.events import EventOut
+from .secrets import decrypt_secret
+from .sending import Outcome, post_event
+
+log = logging.getLogger("vorel_lite.webhooks")
+envelope_schema = EventOut()
+
+
+def _at(seconds_from_now):
+    return format_timestamp(datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now))
+
+
+def lease_seconds():
+    """Return how long a claim lasts: longer than any attempt can take."""
+    return 3 * current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 5
+
+
+def claim_due(limit):
+    """Claim up to limit due deliveries for this worker alone; return them with their rows."""
+    now, token = _at(0), new_id()
+    claimable = ((WebhookDelivery.status == "pending")
+                 & (WebhookDelivery.next_attempt_at <= now)
+                 & (WebhookDelivery.claimed_until.is_null()
+                    | (WebhookDelivery.claimed_until < now)))
+    due = (WebhookDelivery.select(WebhookDelivery.id).where(claimable)
+           .order_by(WebhookDelivery.next_attempt_at).limit(limit))
+    with db.atomic():
+        # The claim conditions are repeated outside the subquery so that a database which
+        # re-checks rows after waiting for a lock (PostgreSQL) skips rows claimed meanwhile.
+        (WebhookDelivery
+         .update(claim_token=token, claimed_until=_at(lease_seconds()),
+                 attempts=WebhookDelivery.attempts + 1)
+         .where(WebhookDelivery.id.in_(due) & claimable)
+         .execute())
+    return list(WebhookDelivery.select(WebhookDelivery, WebhookSubscription, Event)
+                .join(WebhookSubscription).switch(WebhookDelivery).join(Event)
+                .where(WebhookDelivery.claim_token == token))
+
+
+def attempt_delivery(delivery):
+    """Send one claimed delivery and return the Outcome."""
+    subscription = delivery.subscription
+    try:
+        secret = decrypt_secret(subscription.encrypted_secret)
+    except ValueError as exc:
+        return Outcome(None, str(exc), 0)
+    return post_event(subscription.url, secret, envelope_schema.dump(delivery.event),
+                      delivery.attempts, current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+
+
+def next_state(delivery, outcome):
+    """Return the delivery's new status and next attempt time after an outcome."""
+    if outcome.delivered:
+        return "delivered", delivery.next_attempt_at
+    used = delivery.attempts - delivery.attempts_at_redrive
+    if outcome.permanent or used >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
+        return "dead", delivery.next_attempt_at
+    base = current_app.config["WEBHOOK_RETRY_BASE_SECONDS"]
+    return "pending", _at(base * 2 ** (used - 1) * random.uniform(0.75, 1.25))
+
+
+def record_outcome(delivery, outcome, started_at):
+    """Store the attempt and the delivery's new state, unless another worker took it over."""
+    status, next_attempt_at = next_state(delivery, outcome)
+    with db.atomic():
+        WebhookAttempt.create(delivery=delivery.id, attempt=delivery.attempts,
+                              started_at=started_at, duration_ms=outcome.duration_ms,
+                              status_code=outcome.status_code, error=outcome.error)
+        (WebhookDelivery
+         .update(status=status, next_attempt_at=next_attempt_at, claim_token=None,
+                 claimed_until=None, last_status_code=outcome.status_code,
+                 last_error=outcome.error,
+                 finished_at=None if status == "pending" else _at(0))
+         .where((WebhookDelivery.id == delivery.id)
+                & (WebhookDelivery.claim_token == delivery.claim_token))
+         .execute())
+    log.info("webhook %s delivery=%s attempt=%s status=%s -> %s", delivery.event.event,
+             delivery.id, delivery.attempts, outcome.status_code or outcome.error, status)
+    return status
+
+
+def deliver_due(limit=20):
+    """Claim and send what is due now; return how many attempts were made."""
+    claimed = claim_due(limit)
+    for delivery in claimed:
+        started_at = _at(0)
+        record_outcome(delivery, attempt_delivery(delivery), started_at)
+    return len(claimed)
+
+
+def run_worker(stop, once=False):
+    """Deliver until stop is set (or, with once, until nothing is due)."""
+    while not stop.is_set():
+        try:
+            made = deliver_due()
+        except Exception:
+            # A database hiccup must not kill the worker; the claim's lease covers the rest.
+            log.exception("webhook delivery round failed")
+            made = 0
+        finally:
+            db.close()
+        if made == 0:
+            if once:
+                return
+            stop.wait(current_app.config["WEBHOOK_POLL_SECONDS"])

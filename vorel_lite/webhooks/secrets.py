@@ -1,0 +1,61 @@
+"""Webhook secrets: generated, shown once, kept encrypted with the instance's key, used to sign."""
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+
+SECRET_KEY_FILE = "secret-key"
+
+
+def generate_secret():
+    """Return a new subscription secret: whsec_ and 48 lowercase hex characters."""
+    return "whsec_" + secrets.token_hex(24)
+
+
+def sign(secret, body):
+    """Return the lowercase hex HMAC-SHA256 of the exact body bytes, keyed by secret."""
+    return hmac.new(secret.encode("ascii"), body, hashlib.sha256).hexdigest()
+
+
+def _cipher():
+    digest = hashlib.sha256(str(current_app.config["SECRET_KEY"]).encode("utf-8")).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def encrypt_secret(secret):
+    """Encrypt a secret for storage."""
+    return _cipher().encrypt(secret.encode("ascii")).decode("ascii")
+
+
+def decrypt_secret(token):
+    """Decrypt a stored secret, or raise ValueError when SECRET_KEY has changed since."""
+    try:
+        return _cipher().decrypt(token.encode("ascii")).decode("ascii")
+    except InvalidToken:
+        raise ValueError("cannot decrypt the webhook secret: SECRET_KEY changed since it was "
+                         "created; remove and add the subscription again") from None
+
+
+def init_app(app):
+    """Make sure SECRET_KEY is set, creating the instance's key file on first start."""
+    if app.config["SECRET_KEY"]:
+        return
+    path = os.path.join(app.instance_path, SECRET_KEY_FILE)
+    if not os.path.exists(path):
+        # Written aside and linked into place, so concurrent first starts agree on one key.
+        staging = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(staging, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(staging)
+    with open(path, encoding="ascii") as handle:
+        app.config["SECRET_KEY"] = handle.read().strip()
