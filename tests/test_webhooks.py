@@ -197,3 +197,18 @@ def test_a_rejected_or_rolled_back_write_queues_nothing(app, client, auth, runne
     assert client.post("/api/v1/leads", headers=auth,
                        json={"conversation_id": conversation["id"]}).status_code == 500
     assert len(deliveries(app)) == 1
+
+
+def test_a_worker_whose_claim_ran_out_does_not_send(app, client, auth, runner, receivers):
+    from vorel_lite.webhooks.delivery import claim_due, deliver_due, renew_claim
+    subscribe(runner, receivers().url)
+    make_conversation(client, auth)
+    with app.app_context():
+        [slow] = claim_due(10)
+        (WebhookDelivery.update(claimed_until="2000-01-01T00:00:00.000000Z")
+         .where(WebhookDelivery.id == slow.id).execute())
+        [fast] = claim_due(10)
+        assert fast.claim_token != slow.claim_token and fast.attempts == 2
+        assert renew_claim(slow) is False
+        assert renew_claim(fast) is True
+        assert claim_due(10) == [] and deliver_due() == 0

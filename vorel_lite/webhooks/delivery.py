@@ -47,6 +47,18 @@ def claim_due(limit):
                 .where(WebhookDelivery.claim_token == token))
 
 
+def renew_claim(delivery):
+    """Extend this worker's claim for one attempt; False if the claim was lost meanwhile."""
+    # A batch is sent one by one, so the batch's lease may run out before a delivery's turn:
+    # renewing right before sending is what keeps two workers from sending one attempt.
+    now = _at(0)
+    return (WebhookDelivery.update(claimed_until=_at(lease_seconds()))
+            .where((WebhookDelivery.id == delivery.id)
+                   & (WebhookDelivery.claim_token == delivery.claim_token)
+                   & (WebhookDelivery.claimed_until >= now))
+            .execute()) == 1
+
+
 def attempt_delivery(delivery):
     """Send one claimed delivery and return the Outcome."""
     subscription = delivery.subscription
@@ -93,8 +105,9 @@ def deliver_due(limit=20):
     """Claim and send what is due now; return how many attempts were made."""
     claimed = claim_due(limit)
     for delivery in claimed:
-        started_at = _at(0)
-        record_outcome(delivery, attempt_delivery(delivery), started_at)
+        if renew_claim(delivery):
+            started_at = _at(0)
+            record_outcome(delivery, attempt_delivery(delivery), started_at)
     return len(claimed)
 
 
