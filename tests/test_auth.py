@@ -16,6 +16,8 @@ ENDPOINTS = [
     ("post", "/api/v1/leads", "leads:write"),
     ("get", "/api/v1/leads/{lead_id}", "read"),
     ("patch", "/api/v1/leads/{lead_id}", "leads:write"),
+    ("post", "/api/v1/leads/{lead_id}/handoff", "leads:write"),
+    ("post", "/api/v1/conversations/{conversation_id}/send", "conversations:write"),
     ("get", "/api/v1/events", "read"),
 ]
 

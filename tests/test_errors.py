@@ -7,7 +7,9 @@ from helpers import assert_error
 
 BODY_ENDPOINTS = [("post", "/api/v1/conversations"), ("post", "/api/v1/leads"),
                   ("patch", "/api/v1/conversations/{conversation_id}"),
-                  ("patch", "/api/v1/leads/{lead_id}")]
+                  ("patch", "/api/v1/leads/{lead_id}"),
+                  ("post", "/api/v1/leads/{lead_id}/handoff"),
+                  ("post", "/api/v1/conversations/{conversation_id}/send")]
 
 
 @pytest.fixture

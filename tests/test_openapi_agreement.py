@@ -133,7 +133,8 @@ def test_live_request_bodies_answer_as_the_schema_says(app, client, auth, lead, 
     spare = client.post("/api/v1/conversations", headers=auth,
                         json={"channel": "webform", "customer_identifier": "spare"}).get_json()
     references = {"conversation_id": spare["id"]}
-    models = {"Lead": Lead, "Conversation": Conversation}
+    # Created rows are deleted to free their natural key; a handoff has none to free.
+    models = {"Lead": Lead, "Conversation": Conversation, "Handoff": None}
     problems, sent = [], 0
     for name, path, method, operation, schema, validator, loader, probes in \
             body_cases(app, document):

@@ -3,7 +3,7 @@ import os
 
 from flask import Flask
 
-from . import auth, cli, config, db, errors, limits, requestlog
+from . import auth, cli, config, db, errors, idempotency, limits, requestlog
 from .api import conversations, events, leads
 from .openapi import document
 from .webhooks import secrets
@@ -31,6 +31,7 @@ def create_app(test_config=None):
     app.before_request(auth.identify_key)
     limits.init_app(app)
     app.before_request(auth.reject_unauthenticated)
+    idempotency.init_app(app)
     errors.init_app(app)
 
     for blueprint in (conversations.bp, leads.bp, events.bp, document.bp):

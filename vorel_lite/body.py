@@ -75,6 +75,13 @@ def load_body(schema, **kwargs):
     return schema.load(parse_json_object(), **kwargs)
 
 
+def load_optional_body(schema, **kwargs):
+    """Load the body like load_body, except that no body at all (no Content-Type, empty) is {}."""
+    if not request.content_type and not request.get_data(cache=True):
+        return schema.load({}, **kwargs)
+    return load_body(schema, **kwargs)
+
+
 def load_query(schema):
     """Load the query string with a marshmallow schema; a repeated parameter is a 400."""
     repeated = {name: ["Given more than once."] for name, values in request.args.lists()

@@ -13,6 +13,12 @@ RATELIMIT_KEY_PREFIX = "vorel"
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 
+# Hours a POST's Idempotency-Key and its stored answer are kept (then the key is free again).
+IDEMPOTENCY_TTL_HOURS = 24
+
+# Where the operator is told of a lead handoff: "email" or "slack" (checked at start-up).
+HANDOFF_CHANNEL = "email"
+
 # Webhook delivery: seconds per attempt, attempts before dead-lettering, first back-off
 # (each later one doubles, with jitter), and how often an idle worker looks for work.
 WEBHOOK_TIMEOUT_SECONDS = 10

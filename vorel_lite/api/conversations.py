@@ -1,15 +1,17 @@
-"""Conversations: create, read, list, update."""
+"""Conversations: create, read, list, update, send a message."""
 from flask import Blueprint, g
+from peewee import fn
 
 from ..auth import require_scope
 from ..body import load_body, load_query
 from ..db import db, lock_for_update
 from ..events import emit_event
-from ..models import Conversation
+from ..models import Conversation, Message, utc_now
 from ..openapi.registry import documented
 from ..pagination import paginate
 from ..schemas.common import PageQuery
-from ..schemas.conversations import ConversationCreate, ConversationOut, ConversationUpdate
+from ..schemas.conversations import (ConversationCreate, ConversationOut, ConversationUpdate,
+                                     MessageSend, SendResultOut)
 from ..uniqueness import create_unique
 from . import PREFIX, dump_page, get_owned
 
@@ -19,6 +21,8 @@ create_schema = ConversationCreate()
 update_schema = ConversationUpdate()
 page_query = PageQuery()
 conversation_schema = ConversationOut()
+send_schema = MessageSend()
+send_result_schema = SendResultOut()
 
 
 @bp.post("")
@@ -76,3 +80,38 @@ def update_conversation(conversation_id):
         conversation.apply_changes(changes)
         conversation.save()
     return conversation_schema.dump(conversation)
+
+
+@bp.post("/<conversation_id>/send")
+@documented("sendMessage", "Send a message", request=MessageSend, response="SendResult",
+            status=202, errors=(404,),
+            description="Appends an outbound message to the conversation's transcript with the "
+                        "next `sequence_number` and updates `last_message_at` (and "
+                        "`first_message_at` if unset). vorel-lite delivers it to no real "
+                        "channel (`mocked: true`). Emits no event.",
+            success_description="Message accepted and stored.")
+@require_scope("conversations:write")
+def send_message(conversation_id):
+    """Store an outbound message as the conversation's next one (delivery is mocked)."""
+    data = load_body(send_schema)
+    with db.atomic():
+        conversation = get_owned(Conversation, conversation_id,
+                                 query=lock_for_update(Conversation.select()))
+        message = append_message(conversation, direction="outbound", **data)
+    return send_result_schema.dump(message), 202
+
+
+def append_message(conversation, **values):
+    """Add the next message of a locked conversation and move its message timestamps."""
+    # The conversation's row lock (BEGIN IMMEDIATE on SQLite) makes max + 1 safe; the
+    # UNIQUE (conversation_id, sequence_number) constraint is the backstop.
+    last = (Message.select(fn.MAX(Message.sequence_number))
+            .where(Message.conversation == conversation.id)
+            .scalar())
+    now = utc_now()
+    message = Message.create(tenant=conversation.tenant_id, conversation=conversation,
+                             sequence_number=(last or 0) + 1, sent_at=now, **values)
+    conversation.first_message_at = conversation.first_message_at or now
+    conversation.last_message_at = now
+    conversation.save()
+    return message

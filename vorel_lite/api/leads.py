@@ -1,16 +1,18 @@
-"""Leads: create (the seed), read, list, update."""
+"""Leads: create (the seed), read, list, update, hand off to a human."""
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, g
+from flask import Blueprint, current_app, g
 
 from ..auth import require_scope
-from ..body import load_body, load_query
+from ..body import load_body, load_optional_body, load_query
 from ..db import db, lock_for_update
 from ..events import emit_event
-from ..models import Conversation, Lead, format_timestamp, utc_now
+from ..models import (HANDOFF_CHANNELS, Conversation, Handoff, Lead, format_timestamp,
+                      utc_now)
 from ..openapi.registry import documented
 from ..pagination import paginate
-from ..schemas.leads import LeadCreate, LeadListQuery, LeadOut, LeadUpdate
+from ..schemas.leads import (HandoffCreate, HandoffOut, LeadCreate, LeadListQuery, LeadOut,
+                             LeadUpdate)
 from ..uniqueness import create_unique
 from . import PREFIX, dump_page, get_owned
 
@@ -20,6 +22,17 @@ create_schema = LeadCreate()
 update_schema = LeadUpdate()
 list_query = LeadListQuery()
 lead_schema = LeadOut()
+handoff_create_schema = HandoffCreate()
+handoff_schema = HandoffOut()
+
+
+@bp.record_once
+def check_handoff_channel(state):
+    """Refuse to create an app whose HANDOFF_CHANNEL no handoff could be recorded with."""
+    channel = state.app.config["HANDOFF_CHANNEL"]
+    if channel not in HANDOFF_CHANNELS:
+        raise ValueError(f"HANDOFF_CHANNEL must be one of {', '.join(HANDOFF_CHANNELS)}, "
+                         f"not {channel!r}.")
 
 
 @bp.post("")
@@ -93,3 +106,30 @@ def update_lead(lead_id):
         if lead.status == "qualified" and not was_qualified:
             emit_event("lead.qualified", body)
     return body
+
+
+@bp.post("/<lead_id>/handoff")
+@documented("createHandoff", "Hand a lead's conversation to a human", request=HandoffCreate,
+            request_required=False, response="Handoff", status=201, errors=(404,),
+            description="Sets the conversation's status to `awaiting_human` and records a "
+                        "handoff. `notified_channel` is the operator's configured channel; "
+                        "vorel-lite sends no email or Slack message itself (act on the "
+                        "`conversation.handoff_requested` event). The body is optional. Not "
+                        "idempotent: every call records a new handoff (only a retry with the "
+                        "same `Idempotency-Key` gets the first answer again instead).",
+            success_description="Handoff recorded. Emits `conversation.handoff_requested`.")
+@require_scope("leads:write")
+def create_handoff(lead_id):
+    """Record a handoff of the lead's conversation to a human operator."""
+    data = load_optional_body(handoff_create_schema)
+    with db.atomic():
+        lead = get_owned(Lead, lead_id)
+        conversation = get_owned(Conversation, lead.conversation_id,
+                                 query=lock_for_update(Conversation.select()))
+        conversation.status = "awaiting_human"
+        conversation.save()
+        handoff = Handoff.create(tenant=g.tenant_id, lead=lead, conversation=conversation,
+                                 notified_channel=current_app.config["HANDOFF_CHANNEL"], **data)
+        body = handoff_schema.dump(handoff)
+        emit_event("conversation.handoff_requested", body)
+    return body, 201

@@ -1,5 +1,6 @@
 """Components of the served document: the seed's, verbatim in meaning, and vorel-lite's own."""
-from ..models import CHANNELS, CONVERSATION_STATUSES, EVENT_TYPES, LEAD_STATUSES
+from ..models import (CHANNELS, CONVERSATION_STATUSES, EVENT_TYPES, HANDOFF_CHANNELS,
+                      LEAD_STATUSES)
 from ..schemas.leads import ATTRIBUTES_DESCRIPTION
 from .jsonschema import nullable
 
@@ -43,6 +44,37 @@ CONVERSATION = {
         "created_at": DATE_TIME,
         "first_message_at": nullable(DATE_TIME),
         "last_message_at": nullable(DATE_TIME),
+    },
+}
+
+HANDOFF = {
+    "type": "object",
+    "required": ["handoff_id", "lead_id", "conversation_id", "conversation_status",
+                 "notified_channel", "reason", "summary", "created_at"],
+    "properties": {
+        "handoff_id": UUID,
+        "lead_id": UUID,
+        "conversation_id": UUID,
+        "conversation_status": {"type": "string", "enum": ["awaiting_human"]},
+        "notified_channel": {
+            "type": "string", "enum": list(HANDOFF_CHANNELS),
+            "description": "Where the operator is told: the server's HANDOFF_CHANNEL setting."},
+        "reason": nullable(STRING),
+        "summary": nullable(STRING),
+        "created_at": DATE_TIME,
+    },
+}
+
+SEND_RESULT = {
+    "type": "object",
+    "required": ["message_id", "sequence_number", "sent_at", "mocked"],
+    "properties": {
+        "message_id": UUID,
+        "sequence_number": {"type": "integer", "minimum": 1,
+                            "description": "1, 2, 3, … within the conversation, no gaps."},
+        "sent_at": DATE_TIME,
+        "mocked": {"type": "boolean", "const": True,
+                   "description": "vorel-lite delivers to no real messaging channel."},
     },
 }
 
@@ -127,6 +159,18 @@ REQUEST_ID_HEADER = {"X-Request-Id": {
     "schema": {"type": "string"},
     "description": "The client's X-Request-Id when it sent a sane one, else a new id; quote it "
                    "to the operator."}}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7E]+$"},
+    "description": "vorel-lite: makes a retry safe. The first request with a key runs and its "
+                   "answer (below 500) is kept 24 hours, per tenant; a retry with the same key, "
+                   "path and body gets that answer again with `Idempotent-Replayed: true`. The "
+                   "same key with another path or body, or while the first request still runs: "
+                   "409."}
+IDEMPOTENT_REPLAYED_HEADER = {"Idempotent-Replayed": {
+    "schema": {"type": "string", "enum": ["true"]},
+    "description": "Present when this is the stored answer of an earlier request with the "
+                   "same Idempotency-Key."}}
 
 RESPONSES = {
     "BadRequest": error_response(
@@ -170,6 +214,8 @@ SCHEMAS = {
     "LeadPage": page_of("Lead"),
     "Conversation": CONVERSATION,
     "ConversationPage": page_of("Conversation"),
+    "Handoff": HANDOFF,
+    "SendResult": SEND_RESULT,
     "Event": EVENT,
     "EventPage": page_of("Event"),
     "ErrorEnvelope": ERROR_ENVELOPE,

@@ -61,9 +61,19 @@ def operation_object(view, rule):
     if parameters:
         document["parameters"] = parameters
     if operation.request:
-        document["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{operation.request.__name__}"}}}}
+        document["requestBody"] = {"required": operation.request_required, "content": {
+            "application/json": {
+                "schema": {"$ref": f"#/components/schemas/{operation.request.__name__}"}}}}
     document["responses"] = responses_for(operation, bool(path_names))
+    if "POST" in rule.methods:
+        # Any POST may carry an Idempotency-Key (vorel_lite/idempotency.py): a malformed key
+        # is a 400, a reused or busy one a 409, a retry gets the first answer again.
+        document.setdefault("parameters", []).append(components.IDEMPOTENCY_KEY_PARAMETER)
+        answers = document["responses"]
+        success = answers[str(operation.status)]
+        success["headers"] = {**success["headers"], **components.IDEMPOTENT_REPLAYED_HEADER}
+        answers.setdefault("400", ref("BadRequest"))
+        answers.setdefault("409", ref("Conflict"))
     document["security"] = [{"BearerAuth": [view.required_scope]}]
     return document
 

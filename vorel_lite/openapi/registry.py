@@ -7,6 +7,8 @@ class Operation:
     operation_id: str
     summary: str
     request: type | None = None
+    # False for an optional body: a request without one is as if it sent {}.
+    request_required: bool = True
     query: type | None = None
     response: str | None = None
     status: int = 200

@@ -1,8 +1,8 @@
-"""Conversation bodies and representation."""
+"""Conversation bodies and representation; the send body and its result."""
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf
 
-from ..models import CHANNELS, CONVERSATION_STATUSES
+from ..models import CHANNELS, CONVERSATION_STATUSES, MESSAGE_LANGUAGES
 from .common import UpdateSchema
 from .fields import FullMatch, NotUpdatable
 
@@ -51,3 +51,17 @@ class ConversationOut(Schema):
     created_at = fields.String()
     first_message_at = fields.String(allow_none=True)
     last_message_at = fields.String(allow_none=True)
+
+
+class MessageSend(Schema):
+    text = fields.String(required=True, validate=Length(1, 4096))
+    # Nullable: null says "not stated", like leaving the field out, and is stored as null.
+    language = fields.String(allow_none=True, validate=OneOf(MESSAGE_LANGUAGES), metadata={
+        "description": "Language of the text; omit it or send null when it is not known."})
+
+
+class SendResultOut(Schema):
+    message_id = fields.String(attribute="id")
+    sequence_number = fields.Integer()
+    sent_at = fields.String()
+    mocked = fields.Constant(True)

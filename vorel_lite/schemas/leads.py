@@ -1,4 +1,4 @@
-"""Lead bodies, list query and representation (POST follows the seed to the letter)."""
+"""Lead and handoff bodies, the lead list query, representations (POST follows the seed)."""
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf, Range
 
@@ -76,3 +76,22 @@ class LeadOut(Schema):
     source = fields.String(allow_none=True)
     created_at = fields.String()
     updated_at = fields.String()
+
+
+class HandoffCreate(Schema):
+    """The optional body of a handoff: no body at all is the same as {}."""
+
+    reason = fields.String(allow_none=True, validate=Length(max=200))
+    summary = fields.String(allow_none=True, validate=Length(max=1000))
+
+
+class HandoffOut(Schema):
+    handoff_id = fields.String(attribute="id")
+    lead_id = fields.String()
+    conversation_id = fields.String()
+    # The handoff is created with its (locked, just updated) conversation: no second query.
+    conversation_status = fields.String(attribute="conversation.status")
+    notified_channel = fields.String()
+    reason = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True)
+    created_at = fields.String()
