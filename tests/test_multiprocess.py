@@ -1,0 +1,350 @@
+"""The app under gunicorn with 4 worker processes on one SQLite file, over loopback HTTP.
+
+Every worker is a separate process with its own connections (and its own in-memory rate-limit
+counters, so the limits are raised out of the way): only SQLite's locking and the schema's
+UNIQUE constraints keep the workers from creating a second lead for a conversation or losing
+a row. The rows are counted with the sqlite3 module straight from the file, not through the
+app. `Gunicorn`, `provision` and `Database` are also used by test_crash.py.
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from vorel_lite import create_app
+from vorel_lite.keys import SCOPES, issue_key
+from vorel_lite.models import Tenant
+
+ROOT = Path(__file__).resolve().parent.parent
+CONVERSATIONS = "/api/v1/conversations"
+LEADS = "/api/v1/leads"
+HTTP_TIMEOUT = 30  # seconds, for every request, barrier wait and join
+START_TIMEOUT = 60  # seconds until every worker of a fresh server answers
+STOP_TIMEOUT = 15  # seconds a server gets to stop after SIGTERM, then SIGKILL
+UNLIMITED = "1000000 per minute"  # each worker counts alone, so the limits must never trip
+
+RACERS = 64  # simultaneous creates of the lead of one conversation
+PAIRS = 1000  # distinct conversations, each with its lead: 2,000 creates in all
+CLIENTS = 32  # ... created by this many concurrent clients
+
+
+def free_port():
+    """Return a loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def provision(tmp_path):
+    """Create the database file, a tenant and an all-scopes key; return (url, instance, key).
+
+    This runs create_app in the test's process on the file the servers will use; its pooled
+    connections are closed before any server starts.
+    """
+    database = tmp_path / "vorel.db"
+    instance = tmp_path / "instance"
+    url = f"sqlite:///{database}"
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        tenant = Tenant.create(slug="acme", name="Acme")
+        _, secret = issue_key(tenant, SCOPES)
+    app.extensions["vorel_db"].close_all()
+    return database, instance, secret
+
+
+class Database:
+    """Read-only questions to the SQLite file, asked with the sqlite3 module directly."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def query(self, sql, *parameters):
+        connection = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30)
+        try:
+            return connection.execute(sql, parameters).fetchall()
+        finally:
+            connection.close()
+
+    def count(self, table):
+        return self.query(f"SELECT count(*) FROM {table}")[0][0]
+
+    def ids(self, table):
+        return {row[0] for row in self.query(f"SELECT id FROM {table}")}
+
+    def event_ids(self, event):
+        """Return the data.id of every event of that type, as a Counter (to see duplicates)."""
+        return Counter(row[0] for row in self.query(
+            "SELECT json_extract(data, '$.id') FROM events WHERE event = ?", event))
+
+
+class Gunicorn:
+    """`gunicorn -w N 'app:create_app()'` in its own session, its output in a log file."""
+
+    def __init__(self, tmp_path, database, instance, workers, name="gunicorn"):
+        self.workers = workers
+        self.port = free_port()
+        env = {key: value for key, value in os.environ.items() if not key.startswith("VOREL_")}
+        env.update(VOREL_INSTANCE_PATH=str(instance), VOREL_DATABASE_URL=f"sqlite:///{database}",
+                   VOREL_RATELIMIT_PER_KEY=UNLIMITED, VOREL_RATELIMIT_PER_TENANT=UNLIMITED,
+                   PYTHONUNBUFFERED="1")
+        self.log_path = tmp_path / f"{name}.log"
+        self.log_file = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers),
+             "-b", f"127.0.0.1:{self.port}", "--timeout", "60",
+             # No control socket in $HOME, shared with every other gunicorn of the user.
+             "--no-control-socket", "app:create_app()"],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log_file,
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log(self, last=60):
+        """Return the last lines of the server's output, for assertion messages."""
+        self.log_file.flush()
+        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join(lines[-last:]) or "(no output)"
+
+    def problems(self):
+        """Return the log lines telling of a server-side failure."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return [line for line in text.splitlines()
+                if re.search(r"Traceback|\bERROR\b|CRITICAL|WORKER TIMEOUT|"
+                             r"Worker exiting| 5\d\d [0-9.]+ms tenant=", line)]
+
+    def connect(self):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
+        connection.connect()
+        return connection
+
+    def request(self, method, path, key, body=None, connection=None):
+        """Send a request; return (status, decoded JSON body or text)."""
+        connection = connection or self.connect()
+        headers = {"Authorization": f"Bearer {key}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(body)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+        finally:
+            connection.close()
+        try:
+            return response.status, json.loads(raw)
+        except ValueError:
+            return response.status, raw.decode("utf-8", "replace")
+
+    def wait_until_serving(self, key):
+        """Wait until every worker has booted and the app answers an authenticated request."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert self.process.poll() is None, (f"gunicorn exited ({self.process.returncode}) "
+                                                 f"before serving:\n{self.log()}")
+            assert time.monotonic() < deadline, (f"gunicorn did not serve within "
+                                                 f"{START_TIMEOUT} s:\n{self.log()}")
+            booted = self.log_path.read_text(errors="replace").count("Booting worker with pid")
+            if booted >= self.workers:
+                try:
+                    status, body = self.request("GET", f"{CONVERSATIONS}?limit=1", key)
+                except OSError:
+                    status, body = None, None
+                if status == 200:
+                    break
+                assert status is None, f"readiness probe answered {status}: {body}"
+            time.sleep(0.1)
+        # Warm every worker up (imports, first connection) so the tests measure steady work.
+        run_clients(8, lambda index: self.request("GET", f"{CONVERSATIONS}?limit=1", key))
+
+    def kill(self):
+        """SIGKILL the whole process group (master and workers) and wait until it is gone."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(STOP_TIMEOUT)
+        wait_for_group_to_vanish(self.process.pid)
+
+    def stop(self):
+        """Terminate the process group gracefully, then make sure nothing of it survives."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+        self.log_file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def wait_for_group_to_vanish(pgid):
+    """Wait until no process (orphaned workers included) is left alive in process group pgid."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while group_alive(pgid):
+        assert time.monotonic() < deadline, f"process group {pgid} survived SIGKILL"
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+
+
+def group_alive(pgid):
+    """Tell whether a process of group pgid still runs; zombies (dead, unreaped) do not."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            # pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
+            state, _, group = stat.read_text().rpartition(")")[2].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(group) == pgid and state not in ("Z", "X"):
+            return True
+    return False
+
+
+def run_clients(count, work, timeout=HTTP_TIMEOUT * 2):
+    """Run work(index) in count threads; return their results, an exception where one failed."""
+    results = [None] * count
+
+    def run(index):
+        try:
+            results[index] = work(index)
+        except BaseException as exc:  # reported by the callers' assertions
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    hung = [i for i, thread in enumerate(threads) if thread.is_alive()]
+    assert not hung, f"clients {hung[:10]} did not finish within {timeout} s"
+    return results
+
+
+@pytest.fixture
+def provisioned(tmp_path):
+    return provision(tmp_path)
+
+
+@pytest.fixture
+def server(tmp_path, provisioned):
+    database, instance, key = provisioned
+    with Gunicorn(tmp_path, database, instance, workers=4) as running:
+        running.wait_until_serving(key)
+        yield running
+
+
+def test_64_simultaneous_lead_creates_across_4_workers_make_one_lead(server, provisioned):
+    database, _, key = provisioned
+    status, conversation = server.request("POST", CONVERSATIONS, key, {
+        "channel": "whatsapp", "customer_identifier": "+971500000001"})
+    assert status == 201, (conversation, server.log())
+    barrier = threading.Barrier(RACERS, timeout=HTTP_TIMEOUT)
+
+    def create_lead(index):
+        # Connect first, so that the barrier releases requests rather than TCP handshakes.
+        connection = server.connect()
+        barrier.wait()
+        return server.request("POST", LEADS, key, {"conversation_id": conversation["id"],
+                                                   "name": f"Racer {index}"}, connection)
+
+    results = run_clients(RACERS, create_lead)
+
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert not failed, f"{len(failed)} clients failed, e.g. {failed[:3]!r}\n{server.log()}"
+    statuses = Counter(status for status, _ in results)
+    errors = [r for r in results if r[0] >= 500]
+    assert not errors, f"{len(errors)} answers were 5xx, e.g. {errors[:2]!r}\n{server.log()}"
+    assert statuses == {201: 1, 409: RACERS - 1}, f"{statuses}\n{results[:3]!r}"
+    created = next(body for status, body in results if status == 201)
+    assert created["conversation_id"] == conversation["id"]
+    for status, body in results:
+        if status == 409:
+            assert body["error"]["code"] == "conflict", body
+            assert body["error"]["existing_id"] == created["id"], body
+
+    rows = Database(database)
+    assert rows.query("SELECT id, conversation_id FROM leads") == [
+        (created["id"], conversation["id"])]
+    assert rows.event_ids("lead.created") == {created["id"]: 1}
+    assert not server.problems(), "\n".join(server.problems()[:20])
+
+
+def test_2000_distinct_creates_from_32_clients_all_succeed_and_persist(server, provisioned):
+    database, _, key = provisioned
+    lock = threading.Lock()
+    next_pair = iter(range(PAIRS))
+    answers = []  # (what, index, status, body) of every request
+    created = {"conversations": set(), "leads": set()}
+
+    def client(_):
+        while True:
+            with lock:
+                index = next(next_pair, None)
+            if index is None:
+                return
+            status, conversation = server.request("POST", CONVERSATIONS, key, {
+                "channel": "webform", "customer_identifier": f"load-{index:05d}@example.com"})
+            answers.append(("conversation", index, status, conversation))
+            if status != 201:
+                continue
+            created["conversations"].add(conversation["id"])
+            status, lead = server.request("POST", LEADS, key, {
+                "conversation_id": conversation["id"], "name": f"Lead {index}"})
+            answers.append(("lead", index, status, lead))
+            if status == 201:
+                created["leads"].add(lead["id"])
+
+    started = time.monotonic()
+    results = run_clients(CLIENTS, client, timeout=300)
+    elapsed = time.monotonic() - started
+
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert not failed, f"{len(failed)} clients failed, e.g. {failed[:3]!r}\n{server.log()}"
+    errors = [a for a in answers if a[2] >= 500]
+    assert not errors, (f"{len(errors)} answers were 5xx, e.g. {errors[:2]!r}\n"
+                        f"{server.log()}")
+    statuses = Counter((what, status) for what, _, status, _ in answers)
+    assert statuses == {("conversation", 201): PAIRS, ("lead", 201): PAIRS}, (
+        f"{statuses}\n{[a for a in answers if a[2] != 201][:3]!r}")
+    assert len(created["conversations"]) == len(created["leads"]) == PAIRS
+
+    rows = Database(database)
+    assert rows.count("conversations") == PAIRS
+    assert rows.count("leads") == PAIRS
+    assert rows.ids("conversations") == created["conversations"]
+    assert rows.ids("leads") == created["leads"]
+    assert {row[0] for row in rows.query("SELECT conversation_id FROM leads")} == (
+        created["conversations"])
+    assert rows.event_ids("conversation.created") == Counter(created["conversations"])
+    assert rows.event_ids("lead.created") == Counter(created["leads"])
+    assert rows.count("events") == 2 * PAIRS
+    assert not server.problems(), "\n".join(server.problems()[:20])
+    print(f"{2 * PAIRS} creates in {elapsed:.1f} s ({2 * PAIRS / elapsed:.0f}/s)")
