@@ -396,3 +396,29 @@ def test_sixteen_simultaneous_retries_make_one_conversation(app, server, auth, m
     assert (row.status_code, row.response_body.encode()) == (201, created)
     assert app.test_client().get(CONVERSATIONS, headers=auth).get_json()["data"] == [
         json.loads(created)]
+
+
+def test_a_claim_abandoned_by_a_dead_process_is_taken_over(app, client, auth):
+    from vorel_lite.models import IdempotencyKey, Tenant
+    body = {"channel": "voice", "customer_identifier": "+15550009999"}
+    headers = {**auth, "Idempotency-Key": "died-mid-request"}
+    with app.app_context():
+        IdempotencyKey.create(tenant=Tenant.get().id, idempotency_key="died-mid-request",
+                              fingerprint="whatever", created_at="2000-01-01T00:00:00.000000Z")
+    first = client.post("/api/v1/conversations", headers=headers, json=body)
+    assert first.status_code == 201
+    again = client.post("/api/v1/conversations", headers=headers, json=body)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+
+
+def test_a_recent_unanswered_claim_is_not_taken_over(app, client, auth):
+    from vorel_lite.models import IdempotencyKey, Tenant
+    with app.app_context():
+        IdempotencyKey.create(tenant=Tenant.get().id, idempotency_key="busy",
+                              fingerprint="whatever")
+    response = client.post("/api/v1/conversations", headers={**auth, "Idempotency-Key": "busy"},
+                           json={"channel": "voice", "customer_identifier": "+1"})
+    assert response.status_code == 409
+    with app.app_context():
+        assert IdempotencyKey.get(IdempotencyKey.idempotency_key == "busy").fingerprint == \
+            "whatever"

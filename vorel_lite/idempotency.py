@@ -22,6 +22,9 @@ VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 CLEANUP_INTERVAL = 60  # seconds between two deletions of expired keys, per app and process
 CLEANUP_BATCH = 1000
 CLAIM_ATTEMPTS = 3
+# A claim still unanswered after this long belongs to a process that died mid-request (a
+# live one answers within the database's busy timeout): the key is free again.
+ABANDONED_AFTER = timedelta(minutes=2)
 
 INVALID = f"{HEADER}: must be 1 to 255 printable ASCII characters."
 REUSED = (f"{HEADER}: this key was already used for a different request (method, path or "
@@ -76,6 +79,14 @@ def expiry_cutoff():
     return format_timestamp(datetime.now(timezone.utc) - ttl)
 
 
+def replaceable():
+    """Select keys that count as absent: expired, or claimed by a request that died."""
+    abandoned_before = format_timestamp(datetime.now(timezone.utc) - ABANDONED_AFTER)
+    return ((IdempotencyKey.created_at < expiry_cutoff())
+            | (IdempotencyKey.status_code.is_null()
+               & (IdempotencyKey.created_at < abandoned_before)))
+
+
 def claim(tenant_id, key, fingerprint):
     """Insert the key's row and return (row, None), or (None, the live row holding the key)."""
     for attempt in range(1, CLAIM_ATTEMPTS + 1):
@@ -91,13 +102,12 @@ def claim(tenant_id, key, fingerprint):
                 raise
         if existing is None:
             continue  # its holder gave it back (a 5xx) in the meantime: claim it again
-        cutoff = expiry_cutoff()
-        if existing.created_at >= cutoff:
+        # Replace it if it counts as absent; of several requests doing so, the insert picks one.
+        replaced = (IdempotencyKey.delete()
+                    .where((IdempotencyKey.id == existing.id) & replaceable())
+                    .execute())
+        if not replaced:
             return None, existing
-        # Expired, so absent: of several requests replacing it, the UNIQUE insert picks one.
-        (IdempotencyKey.delete()
-         .where((IdempotencyKey.id == existing.id) & (IdempotencyKey.created_at < cutoff))
-         .execute())
     raise Conflict(IN_PROGRESS)
 
 
@@ -110,7 +120,7 @@ def delete_expired_when_due():
             return
         state["next_cleanup"] = now + CLEANUP_INTERVAL
     expired = (IdempotencyKey.select(IdempotencyKey.id)
-               .where(IdempotencyKey.created_at < expiry_cutoff())
+               .where(replaceable())
                .order_by(IdempotencyKey.created_at)
                .limit(CLEANUP_BATCH))
     with db.atomic():
