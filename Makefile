@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := $(VENV)/bin/flask --app app
 
-.PHONY: run test clean
+.PHONY: run test fuzz clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/flake8 vorel_lite tests app.py
 	$(VENV)/bin/pytest -q
+
+# The conformance fuzz alone, larger than in `make test` (which runs 40 examples per operation).
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(VENV)/.installed
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -m fuzz tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

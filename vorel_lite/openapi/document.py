@@ -109,7 +109,9 @@ def build_document(app):
             "version": version("vorel-lite"),
             "description": "Self-hosted implementation of the Vorel public API. Every endpoint "
                            "but this document takes a bearer API key; per-key rate limit is "
-                           "200 req/min by default.",
+                           "200 req/min by default. Strings in request bodies, attributes "
+                           "included, may not contain NUL (U+0000) or unpaired surrogates: "
+                           "400.",
         },
         "servers": [{"url": "/"}],
         "security": [{"BearerAuth": []}],
