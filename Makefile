@@ -26,5 +26,24 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(VENV)/.installed
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -m fuzz tests/test_fuzz.py
 
+# Benchmarks, not part of `make test` (about 15 minutes): prints the tables and writes
+# docs/benchmarks.md and docs/latency-vs-size.png. Needs wrk: installed with apt-get if missing.
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e '.[bench]'
+	@if command -v wrk >/dev/null 2>&1; then \
+		echo "bench: using $$(command -v wrk)"; \
+	else \
+		echo "bench: wrk is missing; installing it with apt-get"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		{ command -v apt-get >/dev/null 2>&1 \
+			&& $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk \
+			&& command -v wrk >/dev/null 2>&1; } \
+		|| { echo "bench: could not install wrk with apt-get; install wrk" \
+			"(https://github.com/wg/wrk or your package manager) and run make bench again" >&2; \
+			exit 1; }; \
+	fi
+	$(VENV)/bin/python bench/run.py
+
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,81 @@
+"""What the benchmarks measure: one line per endpoint.
+
+A path or body is a template. Its placeholders are filled per request, the same way by
+`fill` here (in-process runs) and by wrk_request.lua (HTTP runs):
+
+- `{lead}`: a seeded lead of the bench tenant, rotating over all of them;
+- `{conversation}`: a seeded conversation (it has a lead), rotating over all of them;
+- `{fresh_conversation}`: a seeded conversation without a lead, never used before;
+- `{unique}`: a number never used before by any request of the run;
+- `{deep_cursor}`: the id of a lead near the end of the keyset order (the oldest leads).
+
+To benchmark a new endpoint, add one `Endpoint(...)` line to ENDPOINTS.
+"""
+import re
+from dataclasses import dataclass
+
+from seed import DEEP_CURSOR_INDEX, conversation_id, fresh_conversation_id, lead_id
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str  # as shown in the tables
+    method: str
+    path: str
+    body: str = ""  # a JSON template; empty: no body
+    status: int = 200  # the only status a successful request may answer
+
+
+LEAD_BODY = ('{"conversation_id": "{fresh_conversation}", "name": "Bench Lead {unique}", '
+             '"email": "lead{unique}@example.com", "phone": "+971500000000", '
+             '"intent": "buy", "source": "whatsapp", "attributes": {"bedrooms": 2}}')
+
+ENDPOINTS = (
+    Endpoint("POST /api/v1/leads", "POST", "/api/v1/leads", LEAD_BODY, 201),
+    Endpoint("GET /api/v1/leads/{id}", "GET", "/api/v1/leads/{lead}"),
+    Endpoint("GET /api/v1/leads?limit=25", "GET", "/api/v1/leads?limit=25"),
+)
+
+# The memory run's round (5 s of each in turn): a read-heavy mix, reads of one lead twice.
+MEMORY_ROUND = ENDPOINTS + (ENDPOINTS[1],)
+
+# The ceiling: a bare Flask route returning a constant JSON (bench/bare_app.py).
+BARE = Endpoint("bare route (constant JSON)", "GET", "/bare")
+
+# Growth with the database's size: lead creation, and the first and a deep page of the list.
+GROWTH = (
+    ENDPOINTS[0],
+    Endpoint("first page", "GET", "/api/v1/leads?limit=25"),
+    Endpoint("deep page", "GET", "/api/v1/leads?limit=25&cursor={deep_cursor}"),
+)
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class Filler:
+    """Fill templates for request number seq; mirrors fill() in wrk_request.lua."""
+
+    def __init__(self, leads, conversations, fresh_start):
+        self.leads = leads
+        self.conversations = conversations
+        self.next_unique = fresh_start
+
+    def values(self, seq):
+        unique = self.next_unique
+        self.next_unique += 1
+        return {
+            "lead": lambda: lead_id(seq % self.leads),
+            "conversation": lambda: conversation_id(seq % self.conversations),
+            "fresh_conversation": lambda: fresh_conversation_id(unique),
+            "unique": lambda: str(unique),
+            "deep_cursor": lambda: lead_id(DEEP_CURSOR_INDEX),
+        }
+
+    def fill(self, endpoint, seq):
+        """Return (path, body) of request number seq to endpoint."""
+        values = self.values(seq)
+
+        def substitute(text):
+            return PLACEHOLDER.sub(lambda m: values[m.group(1)](), text)
+
+        return substitute(endpoint.path), substitute(endpoint.body)

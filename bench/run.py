@@ -1,0 +1,401 @@
+"""vorel-lite's benchmarks: `make bench` runs this; it prints the tables and writes
+docs/benchmarks.md and docs/latency-vs-size.png.
+
+    .venv/bin/python bench/run.py [--quick] [--docs DIR] [--keep]
+
+Phases, in order (each is described in the document it writes):
+  1. HTTP: wrk against gunicorn (1, 2, 4 sync workers) serving vorel-lite and the bare route;
+  2. memory: one worker's peak RSS over 100k requests (the growth databases are seeded in a
+     background thread meanwhile: that takes one core, and memory does not care);
+  3. in-process: the Flask test client, each endpoint against the bare route, and a profile
+     of POST /api/v1/leads;
+  4. growth: latency of a create, the first and a deep page at 10k, 100k and 1M leads.
+
+What is measured is listed in endpoints.py, one line per endpoint.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+
+# Settings of the caller's environment must not change what is measured.
+for _name in [n for n in os.environ if n.startswith("VOREL_")]:
+    del os.environ[_name]
+
+import cpu  # noqa: E402
+import endpoints  # noqa: E402
+import inprocess  # noqa: E402
+import loadgen  # noqa: E402
+import report  # noqa: E402
+import seed  # noqa: E402
+import servers  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The run's parameters (all of them go into the document)."""
+    workers: tuple = (1, 2, 4)
+    threads: int = 2  # wrk -t
+    connections: int = 16  # wrk -c
+    duration: int = 6  # seconds of each measured wrk run
+    warmup: int = 1  # seconds of wrk before each measured run, not counted
+    unloaded_duration: int = 5  # seconds of each wrk -t1 -c1 run (1 worker)
+    keys: int = 64  # API keys, rotated per request
+    http_leads: int = 10_000  # seeded leads in the HTTP and in-process database
+    fresh_pool: int = 300_000  # seeded conversations without a lead, for creates
+    memory_requests: int = 100_000
+    memory_checkpoint: int = 10_000  # peak RSS is read here too, to see a trend
+    inprocess_seconds: float = 3.0  # per endpoint
+    profile_requests: int = 300
+    growth_sizes: tuple = (10_000, 100_000, 1_000_000)
+    growth_requests: int = 400  # timed requests per endpoint and size
+    growth_fresh: int = 2_000
+
+
+INPROCESS_BLOCK = 0.5  # seconds of back-to-back requests to one endpoint, in turn
+MEMORY_SLICE = 5  # seconds of one wrk run of the memory phase, at most
+
+QUICK = Plan(duration=2, unloaded_duration=2, keys=8, http_leads=2_000,
+             fresh_pool=50_000, memory_requests=3_000, memory_checkpoint=1_000,
+             inprocess_seconds=1.0, profile_requests=50, growth_sizes=(1_000, 5_000, 20_000),
+             growth_requests=60, growth_fresh=500)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--docs", default=str(ROOT / "docs"),
+                        help="where benchmarks.md and latency-vs-size.png go")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else Plan()
+    inprocess.quiet_request_log()  # before any app adds its stderr handler
+    # A terminated run still stops its servers and removes its work directory.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    began = time.time()
+    results = {"plan": plan.__dict__, "machine": report.machine(loadgen.wrk_version()),
+               "quick": args.quick}
+    work = Path(tempfile.mkdtemp(prefix="vorel-bench-"))
+    print(f"bench: work directory {work}; load average at start "
+          f"{results['machine']['load_at_start']}", flush=True)
+    results["load"] = {}
+
+    def phase(name, function, *arguments):
+        meter, started = cpu.OtherLoad().start(), time.monotonic()
+        value = function(*arguments)
+        results["load"][name] = meter.stop(time.monotonic() - started)
+        return value
+
+    try:
+        http, growth = phase("setup", setup, work, plan)
+        results["http"], results["unloaded"] = phase("HTTP", run_http, http, plan)
+        results["memory"] = phase("memory (and seeding the growth databases)", run_memory,
+                                  http, plan, growth)
+        results["inprocess"], results["profile"] = phase("in-process", run_inprocess, http,
+                                                         plan)
+        results["growth"], results["plans"] = phase("growth", run_growth, growth, plan)
+    finally:
+        if args.keep:
+            print(f"bench: kept {work}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    results["elapsed"] = time.time() - began
+    # The raw figures: `python bench/report.py FILE [DIR]` renders the document from them again.
+    saved = work.parent / "vorel-bench-results.json"
+    saved.write_text(json.dumps(results, indent=1))
+    docs = Path(args.docs)
+    docs.mkdir(parents=True, exist_ok=True)
+    text = report.write(results, docs)
+    print(text)
+    print(f"bench: wrote {docs / 'benchmarks.md'} and {docs / 'latency-vs-size.png'} "
+          f"in {results['elapsed'] / 60:.1f} min (raw figures: {saved})", flush=True)
+
+
+def setup(work, plan):
+    """The HTTP database, seeded; the growth databases, provisioned (seeded later)."""
+    return HttpDatabase(work / "http", plan), GrowthDatabases(work / "growth", plan)
+
+
+def log(message):
+    print(f"bench: {message}", flush=True)
+
+
+class HttpDatabase:
+    """The database the HTTP, memory and in-process phases share, and the keys to it."""
+
+    def __init__(self, directory, plan):
+        directory.mkdir(parents=True)
+        self.path = directory / "vorel.db"
+        self.instance = directory / "instance"
+        self.tenant, self.keys = seed.provision(self.path, self.instance, plan.keys)
+        self.keys_file = directory / "keys"
+        self.keys_file.write_text("\n".join(self.keys) + "\n")
+        took = seed.seed_leads(self.path, self.tenant, 0, plan.http_leads)
+        took += seed.seed_fresh_conversations(self.path, self.tenant, 0, plan.fresh_pool)
+        log(f"seeded {plan.http_leads} leads and {plan.fresh_pool} conversations without a "
+            f"lead in {took:.1f} s")
+        self.leads = plan.http_leads
+        self.fresh_used = 0  # conversations of the pool used (or possibly used) so far
+        self.fresh_pool = plan.fresh_pool
+        self.target = loadgen.Target(str(self.keys_file), self.leads, self.leads)
+
+    def env(self):
+        """The VOREL_* settings of a gunicorn serving this database."""
+        config = seed.app_config(self.path, self.instance)
+        return {f"VOREL_{name}": str(value) for name, value in config.items()}
+
+    def wrk(self, url, endpoint, **options):
+        """Run wrk, giving it never-used fresh conversations; account for what it used."""
+        if self.fresh_used >= self.fresh_pool:
+            raise RuntimeError("the pool of conversations without a lead is used up")
+        result = loadgen.run_wrk(url, endpoint, self.target, self.fresh_used, **options)
+        # Each wrk thread numbers its requests apart; a request counted nowhere (in flight at
+        # the end) may still have used a number, hence the margin.
+        self.fresh_used += result.requests + options.get("connections", 1) * 4 + 100
+        return result
+
+
+def app_server(http, workers, log_path):
+    return servers.Gunicorn("app:create_app()", workers, log_path, http.env())
+
+
+def bare_server(workers, log_path):
+    return servers.Gunicorn("bare_app:create_app()", workers, log_path)
+
+
+def measure(http, server, endpoint, plan, threads=None, connections=None, duration=None):
+    """A warm-up wrk run, then the measured one; return its figures."""
+    threads = threads or plan.threads
+    connections = connections or plan.connections
+    if plan.warmup:
+        http.wrk(server.url, endpoint, threads=threads, connections=connections,
+                 duration=plan.warmup)
+    pids = [server.process.pid] + server.worker_pids()
+    server_cpu = cpu.process_seconds(pids)
+    result = http.wrk(server.url, endpoint, threads=threads, connections=connections,
+                      duration=duration or plan.duration)
+    server_cpu = cpu.process_seconds(pids) - server_cpu
+    return {"endpoint": endpoint.name, "rps": result.rps, "p50": result.p(50),
+            "p90": result.p(90), "p99": result.p(99), "requests": result.requests,
+            "seconds": result.seconds, "errors": result.errors, "failed": result.failed,
+            "server_cpu_ms": server_cpu * 1000 / max(result.requests, 1),
+            "server_cores": server_cpu / result.seconds,
+            "wrk_cores": result.wrk_cpu_seconds / result.seconds}
+
+
+def run_http(http, plan):
+    """Throughput and latency of every endpoint and of the bare route, per worker count."""
+    rows, unloaded = [], []
+    logs = http.path.parent
+    for workers in plan.workers:
+        with bare_server(workers, logs / f"bare-{workers}.log") as server:
+            server.wait_until_serving(endpoints.BARE.path)
+            bare = measure(http, server, endpoints.BARE, plan)
+            bare.update(workers=workers, ratio=1.0)
+            rows.append(bare)
+            log(f"{workers} worker(s) {bare['endpoint']}: {bare['rps']:.0f} req/s")
+            if workers == 1:
+                unloaded.append(measure(http, server, endpoints.BARE, plan, 1, 1,
+                                        plan.unloaded_duration))
+        with app_server(http, workers, logs / f"app-{workers}.log") as server:
+            server.wait_until_serving("/api/v1/leads?limit=1", http.keys[0])
+            for endpoint in endpoints.ENDPOINTS:
+                row = measure(http, server, endpoint, plan)
+                row.update(workers=workers, ratio=row["rps"] / bare["rps"])
+                rows.append(row)
+                log(f"{workers} worker(s) {endpoint.name}: {row['rps']:.0f} req/s, p50 "
+                    f"{row['p50']:.1f} ms, p99 {row['p99']:.1f} ms, failed {row['failed']}")
+                if workers == 1:
+                    unloaded.append(measure(http, server, endpoint, plan, 1, 1,
+                                            plan.unloaded_duration))
+            problems = server.problems()
+            if problems:
+                raise RuntimeError("the server logged failures:\n" + "\n".join(problems[:20]))
+    return rows, unloaded
+
+
+class GrowthDatabases:
+    """One database per size, provisioned now, seeded in the background by start_seeding."""
+
+    def __init__(self, directory, plan):
+        directory.mkdir(parents=True)
+        self.plan = plan
+        self.databases = []
+        for size in plan.growth_sizes:
+            path = directory / f"leads-{size}.db"
+            instance = directory / f"instance-{size}"
+            tenant, keys = seed.provision(path, instance, 4)
+            self.databases.append({"size": size, "path": path, "instance": instance,
+                                   "tenant": tenant, "keys": keys})
+        self.thread = None
+        self.error = None
+        self.seconds = {}
+
+    def start_seeding(self):
+        self.thread = threading.Thread(target=self._seed, daemon=True)
+        self.thread.start()
+
+    def _seed(self):
+        try:
+            for database in self.databases:
+                took = seed.seed_leads(database["path"], database["tenant"], 0, database["size"])
+                took += seed.seed_fresh_conversations(database["path"], database["tenant"], 0,
+                                                      self.plan.growth_fresh)
+                self.seconds[database["size"]] = took
+        except BaseException as exc:  # re-raised by wait()
+            self.error = exc
+
+    def wait(self):
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+        for size, took in self.seconds.items():
+            log(f"seeded {size} leads (with conversations and events) in {took:.1f} s")
+
+
+def run_memory(http, plan, growth):
+    """Peak RSS of one worker serving memory_requests requests, the endpoints in turn."""
+    growth.start_seeding()
+    with app_server(http, 1, http.path.parent / "memory.log") as server:
+        server.wait_until_serving("/api/v1/leads?limit=1", http.keys[0])
+        (pid,) = server.worker_pids()
+        samples = [{"requests": 1, **servers.memory_kib(pid)}]
+        served = 0
+        rates = {}  # of each endpoint, from its last slice
+        for goal in (plan.memory_checkpoint, plan.memory_requests):
+            # The endpoints in turn, in slices of a few seconds, until the goal is reached.
+            while served < goal:
+                for endpoint in endpoints.MEMORY_ROUND:
+                    remaining = goal - served
+                    if remaining <= 0:
+                        break
+                    seconds = max(1, min(MEMORY_SLICE, round(
+                        remaining / rates.get(endpoint.name, 1e9))))
+                    result = http.wrk(server.url, endpoint, threads=plan.threads,
+                                      connections=plan.connections, duration=seconds)
+                    if result.failed:
+                        raise RuntimeError(f"memory run: {result.errors} for {endpoint.name}")
+                    rates[endpoint.name] = result.rps
+                    served += result.requests
+            samples.append({"requests": served, **servers.memory_kib(pid)})
+            log(f"memory: {served} requests, peak RSS {samples[-1]['VmHWM'] / 1024:.1f} MiB")
+        problems = server.problems()
+        if problems:
+            raise RuntimeError("the server logged failures:\n" + "\n".join(problems[:20]))
+    growth.wait()
+    return {"samples": samples, "workers": 1, "pid": pid}
+
+
+def run_inprocess(http, plan):
+    """Throughput through the test client, each endpoint against the bare route.
+
+    Each is sent back to back in blocks of INPROCESS_BLOCK seconds, the blocks of all of them
+    in turn, so that whatever else the machine does weighs on all of them alike.
+    """
+    app = inprocess.vorel_app(http.path, http.instance)
+    filler = endpoints.Filler(http.leads, http.leads, http.fresh_used)
+    client = inprocess.Client(app, http.keys, filler)
+    bare = inprocess.Client(inprocess.bare_app())
+    kinds = [(endpoints.BARE, bare)] + [(endpoint, client) for endpoint in endpoints.ENDPOINTS]
+    durations = {endpoint.name: [] for endpoint, _ in kinds}
+    for endpoint, sender in kinds:
+        sender.timed(endpoint, 50)  # warm-up
+    for _ in range(max(1, round(plan.inprocess_seconds / INPROCESS_BLOCK))):
+        for endpoint, sender in kinds:
+            deadline = time.perf_counter() + INPROCESS_BLOCK
+            while time.perf_counter() < deadline:
+                durations[endpoint.name] += sender.timed(endpoint, 1)
+    bare_mean = sum(durations[endpoints.BARE.name]) / len(durations[endpoints.BARE.name])
+    rows = []
+    for endpoint, _ in kinds:
+        summary = inprocess.summarize(durations[endpoint.name])
+        mean = summary["mean"] / 1000
+        rows.append({"endpoint": endpoint.name, "rps": 1 / mean, "ratio": bare_mean / mean,
+                     "p50": summary["p50"], "p99": summary["p99"], "count": summary["count"]})
+        log(f"in-process {endpoint.name}: {1 / mean:.0f} req/s "
+            f"({bare_mean / mean:.1%} of bare)")
+    create = endpoints.ENDPOINTS[0]
+    profile = {
+        "requests": plan.profile_requests,
+        "pyinstrument": inprocess.pyinstrument_profile(client, create, plan.profile_requests),
+        "cprofile": inprocess.cprofile_top(client, create, plan.profile_requests),
+    }
+    http.fresh_used = filler.next_unique
+    app.extensions["vorel_db"].close_all()
+    return rows, profile
+
+
+def run_growth(growth, plan):
+    """p50/p99 latency of each growth endpoint at each database size, in-process.
+
+    Every size has its own database and app; the sizes and endpoints are timed in turn, one
+    request each per round, so that the machine's other work weighs on all of them alike.
+    """
+    clients = []
+    for database in growth.databases:
+        app = inprocess.vorel_app(database["path"], database["instance"])
+        filler = endpoints.Filler(database["size"], database["size"], 0)
+        clients.append((database, app, inprocess.Client(app, database["keys"], filler)))
+    durations = {(database["size"], endpoint.name): []
+                 for database, _, _ in clients for endpoint in endpoints.GROWTH}
+    for _, _, client in clients:
+        for endpoint in endpoints.GROWTH:
+            client.timed(endpoint, 20)  # warm-up
+    for _ in range(plan.growth_requests):
+        for database, _, client in clients:
+            for endpoint in endpoints.GROWTH:
+                durations[database["size"], endpoint.name] += client.timed(endpoint, 1)
+    rows = []
+    for database, app, client in clients:
+        size = database["size"]
+        row = {"size": size, "mb": seed.size_mb(database["path"])}
+        for endpoint in endpoints.GROWTH:
+            row[endpoint.name] = inprocess.summarize(durations[size, endpoint.name])
+        rows.append(row)
+        log(f"growth {size} leads: " + ", ".join(
+            f"{e.name} p50 {row[e.name]['p50']:.2f} ms" for e in endpoints.GROWTH))
+    database, _, client = clients[-1]
+    plans = query_plans(client, database["path"])
+    for _, app, _ in clients:
+        app.extensions["vorel_db"].close_all()
+    return rows, plans
+
+
+def query_plans(client, path):
+    """The SELECTs of one first-page and one deep-page request, with SQLite's query plans."""
+    import sqlite3
+
+    plans = {}
+    for endpoint in endpoints.GROWTH[1:]:
+        with inprocess.CapturedSQL() as captured:
+            client.send(endpoint)
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            entries = []
+            for sql, params in captured.statements:
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                steps = connection.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+                entries.append({"sql": sql, "plan": [step[-1] for step in steps]})
+        finally:
+            connection.close()
+        plans[endpoint.name] = entries
+    return plans
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+-- wrk script of the vorel-lite benchmarks (bench/run.py sets the environment it reads).
+--
+-- BENCH_METHOD, BENCH_PATH, BENCH_BODY  the request; path and body are templates whose
+--                                       placeholders are filled as fill() in endpoints.py does
+-- BENCH_KEYS                            a file of API keys, one a line, rotated per request
+-- BENCH_THREADS                         wrk's -t
+-- BENCH_LEADS, BENCH_CONVERSATIONS      how many seeded leads / conversations with a lead
+-- BENCH_FRESH_START                     first never-used number ({unique}, {fresh_conversation})
+-- BENCH_LEAD_PREFIX, BENCH_CONVERSATION_PREFIX, BENCH_FRESH_PREFIX  id prefixes (seed.py)
+-- BENCH_DEEP_CURSOR                     the id {deep_cursor} stands for
+--
+-- done() prints one line "BENCH_JSON {...}" with the counts and latency percentiles.
+
+local env = os.getenv
+local threads_made = 0
+
+function setup(thread)
+   thread:set("thread_index", threads_made)
+   threads_made = threads_made + 1
+end
+
+local function read_keys(path)
+   local keys = {}
+   for line in io.lines(path) do
+      if #line > 0 then keys[#keys + 1] = line end
+   end
+   return keys
+end
+
+function init(args)
+   method = env("BENCH_METHOD") or "GET"
+   path_template = env("BENCH_PATH") or "/"
+   body_template = env("BENCH_BODY") or ""
+   keys = env("BENCH_KEYS") and read_keys(env("BENCH_KEYS")) or {}
+   thread_count = tonumber(env("BENCH_THREADS") or "1")
+   leads = tonumber(env("BENCH_LEADS") or "1")
+   conversations = tonumber(env("BENCH_CONVERSATIONS") or "1")
+   fresh_start = tonumber(env("BENCH_FRESH_START") or "0")
+   lead_prefix = env("BENCH_LEAD_PREFIX") or ""
+   conversation_prefix = env("BENCH_CONVERSATION_PREFIX") or ""
+   fresh_prefix = env("BENCH_FRESH_PREFIX") or ""
+   deep_cursor = env("BENCH_DEEP_CURSOR") or ""
+   index = tonumber(thread_index or 0)
+   sent = 0
+end
+
+local function fill(template, seq, unique)
+   return (template:gsub("{(%w[%w_]*)}", function(name)
+      if name == "lead" then
+         return lead_prefix .. string.format("%012x", seq % leads)
+      elseif name == "conversation" then
+         return conversation_prefix .. string.format("%012x", seq % conversations)
+      elseif name == "fresh_conversation" then
+         return fresh_prefix .. string.format("%012x", unique)
+      elseif name == "unique" then
+         return tostring(unique)
+      elseif name == "deep_cursor" then
+         return deep_cursor
+      end
+      return nil -- unknown placeholders stay as they are
+   end))
+end
+
+function request()
+   -- Request number seq of this thread; threads interleave, so no two share a number.
+   local seq = index + thread_count * sent
+   sent = sent + 1
+   local unique = fresh_start + seq
+   local headers = {}
+   if #keys > 0 then
+      headers["Authorization"] = "Bearer " .. keys[(seq % #keys) + 1]
+   end
+   local body = nil
+   if #body_template > 0 then
+      headers["Content-Type"] = "application/json"
+      body = fill(body_template, seq, unique)
+   end
+   return wrk.format(method, fill(path_template, seq, unique), headers, body)
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   local p = {}
+   for _, q in ipairs({50, 90, 99, 99.9}) do
+      p[#p + 1] = string.format('"%s": %d', tostring(q), latency:percentile(q))
+   end
+   io.write(string.format(
+      'BENCH_JSON {"requests": %d, "duration_us": %d, "bytes": %d, ' ..
+      '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
+      '"latency_us": {"min": %d, "max": %d, "mean": %.1f, "stdev": %.1f}, ' ..
+      '"percentiles_us": {%s}}\n',
+      summary.requests, summary.duration, summary.bytes,
+      e.connect, e.read, e.write, e.status, e.timeout,
+      latency.min, latency.max, latency.mean, latency.stdev, table.concat(p, ", ")))
+end
