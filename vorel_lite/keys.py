@@ -5,12 +5,16 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from .models import ApiKey, format_timestamp, utc_now
+from .statements import Select, param
 
 SCOPES = ("read", "conversations:write", "leads:write", "appointments:write",
           "offerings:write", "crm:write")
 ENVS = ("live", "test")
 KEY_SHAPE = re.compile(r"vapk_(live|test)_[0-9a-f]{48}")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+ACTIVE_KEY = Select(ApiKey, lambda: ApiKey.select().where(
+    (ApiKey.key_hash == param("key_hash")) & ApiKey.revoked_at.is_null()).limit(1))
 
 
 def hash_key(key):
@@ -40,7 +44,7 @@ def find_active_key(secret):
     """Return the unrevoked key row for a well-formed secret, or None."""
     if not KEY_SHAPE.fullmatch(secret):
         return None
-    return ApiKey.get_or_none((ApiKey.key_hash == hash_key(secret)) & ApiKey.revoked_at.is_null())
+    return ACTIVE_KEY.first(key_hash=hash_key(secret))
 
 
 def touch_last_used(key):

@@ -3,13 +3,14 @@ from peewee import IntegrityError
 
 from .db import db
 from .errors import Conflict
+from .statements import insert
 
 
 def create_unique(model, natural_key, message, **values):
     """Insert a row, or raise Conflict with the id of the row already holding natural_key."""
     try:
         with db.atomic():
-            return model.create(**natural_key, **values)
+            return insert(model, **natural_key, **values)
     except IntegrityError:
         condition = [getattr(model, name) == value for name, value in natural_key.items()]
         existing = model.get_or_none(*condition)

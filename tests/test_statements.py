@@ -1,0 +1,52 @@
+"""Cached statements: the same rows as peewee's own queries, per database, values as given."""
+from vorel_lite import create_app
+from vorel_lite.models import Conversation, Lead, Tenant
+from vorel_lite.statements import Select, insert, param
+
+BY_NAME = Select(Lead, lambda: Lead.select().where(Lead.name == param("name")))
+
+
+def make_conversation(tenant, identifier="+971500000001"):
+    return Conversation.create(tenant=tenant, channel="whatsapp", customer_identifier=identifier)
+
+
+def test_insert_writes_what_create_writes(app):
+    with app.app_context():
+        tenant = Tenant.create(slug="acme", name="Acme")
+        values = {"tenant": tenant.id, "name": "Layla", "qualification_score": 7,
+                  "attributes": {"bedrooms": 2, "note": "n\u00e9e"}}
+        inserted = insert(Lead, conversation=make_conversation(tenant).id, **values)
+        Lead.create(conversation=make_conversation(tenant, "+2").id, **values)
+        assert not inserted._dirty
+        ignored = {"id": None, "conversation": None, "created_at": None, "updated_at": None}
+        stored = [{**row.__data__, **ignored} for row in Lead.select().order_by(Lead.name)]
+        assert len(stored) == 2 and stored[0] == stored[1]
+        assert stored[0]["attributes"] == values["attributes"]
+        assert Lead.get_by_id(inserted.id).created_at == inserted.created_at
+
+
+def test_select_converts_columns_and_matches_peewee(app):
+    with app.app_context():
+        tenant = Tenant.create(slug="acme", name="Acme")
+        Lead.create(tenant=tenant, conversation=make_conversation(tenant), name="Omar",
+                    qualification_score=42, attributes={"area": "Marina"})
+        (row,) = BY_NAME.rows(name="Omar")
+        assert row.__data__ == Lead.get(Lead.name == "Omar").__data__
+        assert row.attributes == {"area": "Marina"} and row.qualification_score == 42
+        assert not row._dirty
+        assert BY_NAME.first(name="nobody") is None
+        # A value is data, never SQL, whatever it looks like.
+        assert BY_NAME.rows(name="Omar' OR '1'='1") == []
+
+
+def test_each_app_runs_a_statement_on_its_own_database(tmp_path):
+    apps = [create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/{n}.db",
+                        "INSTANCE_PATH": str(tmp_path / f"instance{n}")}) for n in range(2)]
+    for n, app in enumerate(apps):
+        with app.app_context():
+            tenant = Tenant.create(slug="acme", name="Acme")
+            Lead.create(tenant=tenant, conversation=make_conversation(tenant), name=f"lead {n}")
+    for n, app in enumerate(apps):
+        with app.app_context():
+            assert [row.name for row in BY_NAME.rows(name=f"lead {n}")] == [f"lead {n}"]
+            assert BY_NAME.rows(name=f"lead {1 - n}") == []
