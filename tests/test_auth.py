@@ -92,3 +92,15 @@ def test_last_used_is_recorded_at_most_once_a_minute(app, client, auth):
 
 def test_openapi_document_needs_no_key(client):
     assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_the_api_is_stateless_no_session_cookie_is_read_or_written(app, client, auth):
+    client.set_cookie("session", "forged.value.signature")
+    response = client.get("/api/v1/leads", headers=auth)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    with app.test_request_context("/"):
+        from flask import session
+        assert session.get("anything") is None
+        with pytest.raises(RuntimeError):
+            session["written"] = True

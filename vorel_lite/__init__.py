@@ -2,11 +2,22 @@
 import os
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from . import auth, cli, config, db, errors, idempotency, limits, requestlog
 from .api import conversations, events, leads
 from .openapi import document
 from .webhooks import secrets
+
+
+class NoSessions(SessionInterface):
+    """The API is stateless: no session cookie is ever read, signed or written."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses its null session, which refuses to be written
+
+    def save_session(self, app, session, response):
+        pass
 
 
 def create_app(test_config=None):
@@ -22,6 +33,9 @@ def create_app(test_config=None):
         app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("VOREL")
     os.makedirs(app.instance_path, exist_ok=True)
+    # SECRET_KEY is set (it encrypts webhook secrets), so Flask would otherwise build a
+    # cookie signer on every request.
+    app.session_interface = NoSessions()
 
     db.init_app(app)
     secrets.init_app(app)

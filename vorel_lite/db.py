@@ -1,10 +1,11 @@
 """Database lifecycle: the connection proxy, its configuration, and applying schema.sql."""
+import contextlib
 import sqlite3
 import uuid
 from importlib import resources
 
 from flask import current_app, has_app_context
-from peewee import DatabaseProxy
+from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledSqliteDatabase
 
@@ -91,6 +92,13 @@ def close_connection(exc=None):
     """Close this thread's connection at the end of a request or CLI command."""
     if not db.is_closed():
         db.close()
+
+
+def constraint_guard():
+    """Isolate a statement that may break a constraint, so its transaction outlives it."""
+    # SQLite undoes only the failing statement; PostgreSQL aborts the whole transaction
+    # unless the statement ran inside a savepoint (two more round trips per insert).
+    return contextlib.nullcontext() if isinstance(db.obj, SqliteDatabase) else db.atomic()
 
 
 def lock_for_update(query):

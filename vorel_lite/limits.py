@@ -54,13 +54,16 @@ def init_app(app):
 
 
 def header_limit(limits):
-    """Choose the limit the headers describe: the breached one, else the closest to exhaustion."""
+    """Choose the limit the headers describe: the breached one, else the closest to exhaustion.
+
+    Return it with its window (reset time, remaining), read from the storage once.
+    """
     breached = [lim for lim in limits if lim.breached]
     if breached:
-        return breached[0]
+        return breached[0], breached[0].window
     if _authenticated():
         limits = [lim for lim in limits if lim.request_args[-1] != AUTH_FAILURES] or limits
-    return min(limits, key=lambda lim: lim.remaining)
+    return min(((lim, lim.window) for lim in limits), key=lambda pair: pair[1][1])
 
 
 def add_rate_limit_headers(response):
@@ -68,8 +71,7 @@ def add_rate_limit_headers(response):
     limits = current_app.extensions["vorel_limiter"].current_limits
     if not limits:
         return response
-    chosen = header_limit(limits)
-    reset_at, remaining = chosen.window
+    chosen, (reset_at, remaining) = header_limit(limits)
     response.headers["X-RateLimit-Limit"] = str(chosen.limit.amount)
     response.headers["X-RateLimit-Remaining"] = str(max(remaining, 0))
     response.headers["X-RateLimit-Reset"] = str(math.ceil(reset_at))

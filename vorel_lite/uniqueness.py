@@ -1,7 +1,7 @@
 """Strict creates: the database's UNIQUE constraints decide, IntegrityError becomes 409."""
 from peewee import IntegrityError
 
-from .db import db
+from .db import constraint_guard
 from .errors import Conflict
 from .statements import insert
 
@@ -9,7 +9,7 @@ from .statements import insert
 def create_unique(model, natural_key, message, **values):
     """Insert a row, or raise Conflict with the id of the row already holding natural_key."""
     try:
-        with db.atomic():
+        with constraint_guard():
             return insert(model, **natural_key, **values)
     except IntegrityError:
         condition = [getattr(model, name) == value for name, value in natural_key.items()]
