@@ -50,3 +50,19 @@ def test_each_app_runs_a_statement_on_its_own_database(tmp_path):
         with app.app_context():
             assert [row.name for row in BY_NAME.rows(name=f"lead {n}")] == [f"lead {n}"]
             assert BY_NAME.rows(name=f"lead {1 - n}") == []
+
+
+def test_statements_compile_to_the_dialect_of_the_database_in_use():
+    from peewee import PostgresqlDatabase
+
+    from vorel_lite.db import db
+    from vorel_lite.keys import ACTIVE_KEY
+
+    previous = db._latest
+    db.initialize(PostgresqlDatabase("vorel"))  # SQL only: nothing connects
+    try:
+        sql, params, fields = ACTIVE_KEY.compile()
+        assert sql.count("%s") == 2 and "?" not in sql and params == ("key_hash", 1)
+        assert [field.name for field in fields][:2] == ["id", "tenant"]
+    finally:
+        db.initialize(previous)

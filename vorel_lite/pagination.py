@@ -3,20 +3,52 @@ from flask import g
 from peewee import Tuple
 
 from .errors import BadRequest
+from .statements import Select, param
 
 
-def paginate(query, model, limit, cursor=None):
-    """Return one page of the tenant's query as {data, next_cursor, has_more}, with rows."""
-    if cursor is not None:
-        anchor = (model.select(model.created_at, model.id)
-                  .where((model.id == cursor) & (model.tenant == g.tenant_id))
-                  .first())
-        if anchor is None:
-            raise BadRequest("cursor: Unknown cursor; use the next_cursor of a previous page.",
-                             fields={"cursor": ["Unknown cursor."]})
-        query = query.where(Tuple(model.created_at, model.id)
-                            < Tuple(anchor.created_at, anchor.id))
-    rows = list(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1))
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return {"data": rows, "next_cursor": rows[-1].id if has_more else None, "has_more": has_more}
+class Pages:
+    """The pages of one model's rows of the tenant, optionally filtered.
+
+    Each filter is a function adding its condition to a query, with `param(name)` for its
+    value; each combination of filters (and of a cursor or none) is compiled once.
+    """
+
+    def __init__(self, model, **filters):
+        self.model = model
+        self.filters = filters
+        self.selects = {}
+        self.anchor = Select(model, lambda: model.select(model.created_at, model.id).where(
+            (model.id == param("cursor")) & (model.tenant == param("tenant"))).limit(1))
+
+    def page(self, limit, cursor=None, **values):
+        """Return {data, next_cursor, has_more}; values are those of the filters applied."""
+        values.update(tenant=g.tenant_id, limit=limit + 1)
+        if cursor is not None:
+            anchor = self.anchor.first(cursor=cursor, tenant=g.tenant_id)
+            if anchor is None:
+                raise BadRequest("cursor: Unknown cursor; use the next_cursor of a previous "
+                                 "page.", fields={"cursor": ["Unknown cursor."]})
+            values.update(after_created_at=anchor.created_at, after_id=anchor.id)
+        names = tuple(name for name in self.filters if name in values)
+        rows = self.select(names, cursor is not None).rows(**values)
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        return {"data": rows, "next_cursor": rows[-1].id if has_more else None,
+                "has_more": has_more}
+
+    def select(self, names, after):
+        select = self.selects.get((names, after))
+        if select is None:
+            select = self.selects[names, after] = Select(self.model,
+                                                         lambda: self.query(names, after))
+        return select
+
+    def query(self, names, after):
+        model = self.model
+        query = model.select().where(model.tenant == param("tenant"))
+        for name in names:
+            query = self.filters[name](query)
+        if after:
+            query = query.where(Tuple(model.created_at, model.id)
+                                < Tuple(param("after_created_at"), param("after_id")))
+        return query.order_by(model.created_at.desc(), model.id.desc()).limit(param("limit"))

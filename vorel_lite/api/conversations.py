@@ -8,7 +8,7 @@ from ..db import db, lock_for_update
 from ..events import emit_event
 from ..models import Conversation, Message, utc_now
 from ..openapi.registry import documented
-from ..pagination import paginate
+from ..pagination import Pages
 from ..schemas.common import PageQuery
 from ..schemas.conversations import (ConversationCreate, ConversationOut, ConversationUpdate,
                                      MessageSend, SendResultOut)
@@ -23,6 +23,7 @@ page_query = PageQuery()
 conversation_schema = ConversationOut()
 send_schema = MessageSend()
 send_result_schema = SendResultOut()
+pages = Pages(Conversation)
 
 
 @bp.post("")
@@ -52,9 +53,7 @@ def create_conversation():
 def list_conversations():
     """List the tenant's conversations, newest first."""
     args = load_query(page_query)
-    query = Conversation.select().where(Conversation.tenant == g.tenant_id)
-    return dump_page(paginate(query, Conversation, args["limit"], args.get("cursor")),
-                     conversation_schema)
+    return dump_page(pages.page(args["limit"], args.get("cursor")), conversation_schema)
 
 
 @bp.get("/<conversation_id>")

@@ -10,9 +10,10 @@ from ..events import emit_event
 from ..models import (HANDOFF_CHANNELS, Conversation, Handoff, Lead, format_timestamp,
                       utc_now)
 from ..openapi.registry import documented
-from ..pagination import paginate
+from ..pagination import Pages
 from ..schemas.leads import (HandoffCreate, HandoffOut, LeadCreate, LeadListQuery, LeadOut,
                              LeadUpdate)
+from ..statements import param
 from ..uniqueness import create_unique
 from . import PREFIX, dump_page, get_owned
 
@@ -24,6 +25,14 @@ list_query = LeadListQuery()
 lead_schema = LeadOut()
 handoff_create_schema = HandoffCreate()
 handoff_schema = HandoffOut()
+pages = Pages(
+    Lead,
+    status=lambda query: query.where(Lead.status == param("status")),
+    # Qualified leads whose conversation has had no message since the cutoff.
+    stale_before=lambda query: query.join(Conversation).where(
+        (Lead.status == "qualified")
+        & (Conversation.last_message_at.is_null()
+           | (Conversation.last_message_at < param("stale_before")))))
 
 
 @bp.record_once
@@ -66,17 +75,11 @@ def create_lead():
 def list_leads():
     """List the tenant's leads, newest first, optionally filtered."""
     args = load_query(list_query)
-    query = Lead.select().where(Lead.tenant == g.tenant_id)
-    if "status" in args:
-        query = query.where(Lead.status == args["status"])
+    filters = {"status": args["status"]} if "status" in args else {}
     if "stale_for_days" in args:
-        cutoff = format_timestamp(datetime.now(timezone.utc)
-                                  - timedelta(days=args["stale_for_days"]))
-        query = (query.join(Conversation)
-                 .where((Lead.status == "qualified")
-                        & (Conversation.last_message_at.is_null()
-                           | (Conversation.last_message_at < cutoff))))
-    return dump_page(paginate(query, Lead, args["limit"], args.get("cursor")), lead_schema)
+        filters["stale_before"] = format_timestamp(datetime.now(timezone.utc)
+                                                   - timedelta(days=args["stale_for_days"]))
+    return dump_page(pages.page(args["limit"], args.get("cursor"), **filters), lead_schema)
 
 
 @bp.get("/<lead_id>")
