@@ -1,18 +1,75 @@
-"""The ceiling of the benchmarks: a bare Flask app with one route returning a constant JSON.
+"""The references of the benchmarks: bare Flask routes, without anything vorel-lite adds.
 
-Served exactly as vorel-lite is (`gunicorn 'bare_app:create_app()'`, same workers), so the
-difference between the two is the cost of everything vorel-lite adds.
+- The ceiling, `GET /bare`: a constant JSON. Served exactly as vorel-lite is (`gunicorn
+  'bare_app:create_app()'`, same workers), so the difference between the two is the cost of
+  everything vorel-lite adds.
+- The floor of a create, `POST /bare-write` (in-process only): what no lead creation can
+  avoid. It parses the JSON body and writes the lead and its `lead.created` event in one
+  transaction, with sqlite3 and hand-written SQL, into the same database, answering the lead.
+  No authentication, rate limit, validation, ORM, request log or webhook fan-out.
 """
-from flask import Flask
+import json
+import sqlite3
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from flask import Flask, request
 
 CONSTANT = {"status": "ok", "service": "bare"}
 
+LEAD_COLUMNS = ("id", "tenant_id", "conversation_id", "name", "email", "phone", "intent",
+                "timeline", "qualification_score", "status", "source", "attributes",
+                "created_at", "updated_at")
+# The tenant is the conversation's, as vorel-lite checks it.
+INSERT_LEAD = (f"INSERT INTO leads ({', '.join(LEAD_COLUMNS)}) SELECT ?, tenant_id, "
+               f"{', '.join('?' for _ in LEAD_COLUMNS[2:])} FROM conversations WHERE id = ?")
+INSERT_EVENT = ("INSERT INTO events (id, tenant_id, event, created_at, data) "
+                "SELECT ?, tenant_id, 'lead.created', ?, ? FROM leads WHERE id = ?")
 
-def create_app():
+
+def create_app(database=None):
+    """The bare app; with a database (a vorel-lite SQLite file), its write route too."""
     app = Flask(__name__)
 
     @app.get("/bare")
     def bare():
         return CONSTANT
 
+    if database is not None:
+        add_write_route(app, str(database))
     return app
+
+
+def add_write_route(app, database):
+    local = threading.local()
+
+    def connection():
+        if not hasattr(local, "connection"):
+            local.connection = sqlite3.connect(database, isolation_level=None)
+            # vorel-lite's settings (vorel_lite/db.py).
+            local.connection.execute("PRAGMA journal_mode = wal")
+            local.connection.execute("PRAGMA synchronous = normal")
+            local.connection.execute("PRAGMA foreign_keys = 1")
+        return local.connection
+
+    @app.post("/bare-write")
+    def bare_write():
+        body = request.get_json()
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        lead = {"id": str(uuid.uuid4()), **{name: body.get(name) for name in LEAD_COLUMNS[2:11]},
+                "status": body.get("status") or "new", "attributes": body.get("attributes") or {},
+                "created_at": now, "updated_at": now}
+        values = [lead[name] for name in LEAD_COLUMNS if name != "tenant_id"]
+        values[LEAD_COLUMNS.index("attributes") - 1] = json.dumps(lead["attributes"])
+        db = connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute(INSERT_LEAD, [*values, body["conversation_id"]]).rowcount != 1:
+                raise LookupError(f"no conversation {body['conversation_id']}")
+            db.execute(INSERT_EVENT, [str(uuid.uuid4()), now, json.dumps(lead), lead["id"]])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return lead, 201

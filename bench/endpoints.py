@@ -41,6 +41,8 @@ MEMORY_ROUND = ENDPOINTS + (ENDPOINTS[1],)
 
 # The ceiling: a bare Flask route returning a constant JSON (bench/bare_app.py).
 BARE = Endpoint("bare route (constant JSON)", "GET", "/bare")
+# The floor of a create (in-process only): the same lead and event written by a bare route.
+FLOOR = Endpoint("bare create (sqlite3, nothing else)", "POST", "/bare-write", LEAD_BODY, 201)
 
 # Growth with the database's size: lead creation, and the first and a deep page of the list.
 GROWTH = (
@@ -52,6 +54,12 @@ GROWTH = (
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+def takes_fresh_numbers(endpoint):
+    """Tell whether each request to endpoint uses up a never-used number of the pool."""
+    return any(name in ("fresh_conversation", "unique")
+               for name in PLACEHOLDER.findall(endpoint.path + endpoint.body))
+
+
 class Filler:
     """Fill templates for request number seq; mirrors fill() in wrk_request.lua."""
 
@@ -60,9 +68,10 @@ class Filler:
         self.conversations = conversations
         self.next_unique = fresh_start
 
-    def values(self, seq):
+    def values(self, seq, endpoint):
         unique = self.next_unique
-        self.next_unique += 1
+        if takes_fresh_numbers(endpoint):
+            self.next_unique += 1
         return {
             "lead": lambda: lead_id(seq % self.leads),
             "conversation": lambda: conversation_id(seq % self.conversations),
@@ -73,7 +82,7 @@ class Filler:
 
     def fill(self, endpoint, seq):
         """Return (path, body) of request number seq to endpoint."""
-        values = self.values(seq)
+        values = self.values(seq, endpoint)
 
         def substitute(text):
             return PLACEHOLDER.sub(lambda m: values[m.group(1)](), text)

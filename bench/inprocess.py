@@ -25,17 +25,41 @@ def quiet_request_log():
         logger.propagate = False
 
 
-def vorel_app(database, instance):
+def vorel_app(database, instance, **settings):
     from vorel_lite import create_app
 
     quiet_request_log()
-    return create_app(seed.app_config(database, instance))
+    return create_app({**seed.app_config(database, instance), **settings})
 
 
-def bare_app():
+def bare_app(database=None):
     import bare_app as module
 
-    return module.create_app()
+    return module.create_app(database)
+
+
+def compare(kinds, seconds, block=0.5, warmup=50):
+    """Rows of req/s, p50, p99 and ratio to the first kind; kinds: (endpoint, Client) pairs.
+
+    Each is sent back to back in blocks of `block` seconds, the blocks of all of them in
+    turn, so that whatever else the machine does weighs on all of them alike.
+    """
+    durations = {endpoint.name: [] for endpoint, _ in kinds}
+    for endpoint, sender in kinds:
+        sender.timed(endpoint, warmup)
+    for _ in range(max(1, round(seconds / block))):
+        for endpoint, sender in kinds:
+            deadline = time.perf_counter() + block
+            while time.perf_counter() < deadline:
+                durations[endpoint.name] += sender.timed(endpoint, 1)
+    reference = statistics.fmean(durations[kinds[0][0].name])
+    rows = []
+    for endpoint, _ in kinds:
+        summary = summarize(durations[endpoint.name])
+        mean = summary["mean"] / 1000
+        rows.append({"endpoint": endpoint.name, "rps": 1 / mean, "ratio": reference / mean,
+                     "p50": summary["p50"], "p99": summary["p99"], "count": summary["count"]})
+    return rows
 
 
 class Client:

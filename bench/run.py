@@ -54,7 +54,7 @@ class Plan:
     unloaded_duration: int = 5  # seconds of each wrk -t1 -c1 run (1 worker)
     keys: int = 64  # API keys, rotated per request
     http_leads: int = 10_000  # seeded leads in the HTTP and in-process database
-    fresh_pool: int = 300_000  # seeded conversations without a lead, for creates
+    fresh_pool: int = 500_000  # seeded conversations without a lead, for creates
     memory_requests: int = 100_000
     memory_checkpoint: int = 10_000  # peak RSS is read here too, to see a trend
     inprocess_seconds: float = 3.0  # per endpoint
@@ -68,7 +68,7 @@ INPROCESS_BLOCK = 0.5  # seconds of back-to-back requests to one endpoint, in tu
 MEMORY_SLICE = 5  # seconds of one wrk run of the memory phase, at most
 
 QUICK = Plan(duration=2, unloaded_duration=2, keys=8, http_leads=2_000,
-             fresh_pool=50_000, memory_requests=3_000, memory_checkpoint=1_000,
+             fresh_pool=150_000, memory_requests=3_000, memory_checkpoint=1_000,
              inprocess_seconds=1.0, profile_requests=50, growth_sizes=(1_000, 5_000, 20_000),
              growth_requests=60, growth_fresh=500)
 
@@ -162,6 +162,8 @@ class HttpDatabase:
         if self.fresh_used >= self.fresh_pool:
             raise RuntimeError("the pool of conversations without a lead is used up")
         result = loadgen.run_wrk(url, endpoint, self.target, self.fresh_used, **options)
+        if not endpoints.takes_fresh_numbers(endpoint):
+            return result
         # Each wrk thread numbers its requests apart; a request counted nowhere (in flight at
         # the end) may still have used a number, hence the margin.
         self.fresh_used += result.requests + options.get("connections", 1) * 4 + 100
@@ -300,34 +302,24 @@ def run_memory(http, plan, growth):
     return {"samples": samples, "workers": 1, "pid": pid}
 
 
-def run_inprocess(http, plan):
-    """Throughput through the test client, each endpoint against the bare route.
-
-    Each is sent back to back in blocks of INPROCESS_BLOCK seconds, the blocks of all of them
-    in turn, so that whatever else the machine does weighs on all of them alike.
-    """
-    app = inprocess.vorel_app(http.path, http.instance)
+def inprocess_kinds(http, **settings):
+    """The bare route, the bare create and every endpoint, each with its test client."""
+    app = inprocess.vorel_app(http.path, http.instance, **settings)
+    # One filler for both creates: each uses conversations the other never does.
     filler = endpoints.Filler(http.leads, http.leads, http.fresh_used)
     client = inprocess.Client(app, http.keys, filler)
-    bare = inprocess.Client(inprocess.bare_app())
-    kinds = [(endpoints.BARE, bare)] + [(endpoint, client) for endpoint in endpoints.ENDPOINTS]
-    durations = {endpoint.name: [] for endpoint, _ in kinds}
-    for endpoint, sender in kinds:
-        sender.timed(endpoint, 50)  # warm-up
-    for _ in range(max(1, round(plan.inprocess_seconds / INPROCESS_BLOCK))):
-        for endpoint, sender in kinds:
-            deadline = time.perf_counter() + INPROCESS_BLOCK
-            while time.perf_counter() < deadline:
-                durations[endpoint.name] += sender.timed(endpoint, 1)
-    bare_mean = sum(durations[endpoints.BARE.name]) / len(durations[endpoints.BARE.name])
-    rows = []
-    for endpoint, _ in kinds:
-        summary = inprocess.summarize(durations[endpoint.name])
-        mean = summary["mean"] / 1000
-        rows.append({"endpoint": endpoint.name, "rps": 1 / mean, "ratio": bare_mean / mean,
-                     "p50": summary["p50"], "p99": summary["p99"], "count": summary["count"]})
-        log(f"in-process {endpoint.name}: {1 / mean:.0f} req/s "
-            f"({bare_mean / mean:.1%} of bare)")
+    bare_app = inprocess.bare_app(http.path)
+    floor = inprocess.Client(bare_app, filler=filler)
+    kinds = [(endpoints.BARE, inprocess.Client(bare_app)), (endpoints.FLOOR, floor)]
+    return app, filler, client, kinds + [(endpoint, client) for endpoint in endpoints.ENDPOINTS]
+
+
+def run_inprocess(http, plan):
+    """Throughput through the test client, each endpoint against the bare route."""
+    app, filler, client, kinds = inprocess_kinds(http)
+    rows = inprocess.compare(kinds, plan.inprocess_seconds, INPROCESS_BLOCK)
+    for row in rows:
+        log(f"in-process {row['endpoint']}: {row['rps']:.0f} req/s ({row['ratio']:.1%} of bare)")
     create = endpoints.ENDPOINTS[0]
     profile = {
         "requests": plan.profile_requests,
