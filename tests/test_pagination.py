@@ -61,3 +61,44 @@ def test_bad_limit_or_cursor_is_400(client, auth, path, query, field):
 def test_a_cursor_from_another_list_is_400(client, auth, lead):
     assert_error(client.get(f"/api/v1/conversations?cursor={lead['id']}", headers=auth),
                  400, "bad_request", "cursor")
+
+
+def pages(client, auth, path, filters, limit):
+    """The ids of every page of path with filters, in order, following next_cursor."""
+    seen, cursor = [], None
+    for _ in range(100):
+        query = f"{filters}&limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(f"{path}?{query}", headers=auth).get_json()
+        seen += [row["id"] for row in page["data"]]
+        if not page["has_more"]:
+            return seen
+        cursor = page["next_cursor"]
+    raise AssertionError(f"paging never ended; seen {seen[:10]}...")
+
+
+@pytest.mark.parametrize("path,filters", [
+    ("/api/v1/leads", "status=qualified"), ("/api/v1/leads", "stale_for_days=30"),
+    ("/api/v1/leads", "status=qualified&stale_for_days=30"),
+    ("/api/v1/leads", "status=new"), ("/api/v1/leads", ""),
+    ("/api/v1/events", "event=lead.created"), ("/api/v1/events", "event=lead.qualified"),
+])
+def test_filtered_pages_cover_the_filtered_list_once(client, auth, other_auth, path, filters):
+    for number, conversation in enumerate(create_conversations(client, auth, 7)):
+        status = "qualified" if number % 3 else "new"
+        client.post("/api/v1/leads", headers=auth,
+                    json={"conversation_id": conversation, "status": status})
+    (other,) = create_conversations(client, other_auth, 1)
+    client.post("/api/v1/leads", headers=other_auth,
+                json={"conversation_id": other, "status": "qualified"})
+    whole = client.get(f"{path}?{filters}&limit=100", headers=auth).get_json()["data"]
+    assert whole, "the filter should keep some rows"
+    for limit in (1, 2, 3):
+        assert pages(client, auth, path, filters, limit) == [row["id"] for row in whole]
+
+
+def test_a_cursor_of_another_tenant_is_400(client, auth, other_auth):
+    (mine,) = create_conversations(client, auth, 1)
+    (theirs,) = create_conversations(client, other_auth, 1, offset=1)
+    assert client.get(f"/api/v1/conversations?cursor={mine}", headers=auth).status_code == 200
+    assert_error(client.get(f"/api/v1/conversations?cursor={theirs}", headers=auth),
+                 400, "bad_request", "cursor")
