@@ -10,7 +10,6 @@ import os
 import queue
 import re
 import shutil
-import signal
 import socket
 import stat
 import subprocess
@@ -18,19 +17,14 @@ import threading
 import time
 from pathlib import Path
 
+from processes import free_port, terminate_group
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY = re.compile(r"vapk_(live|test)_[0-9a-f]{48}")
 KEY_TIMEOUT = 120  # seconds until the demo key is printed (init-db and demo run first)
 PORT_TIMEOUT = 60  # seconds until the server accepts connections
 HTTP_TIMEOUT = 30
 STOP_TIMEOUT = 30
-
-
-def free_port():
-    """Return a loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class MakeRun:
@@ -108,21 +102,7 @@ class MakeRun:
 
     def stop(self):
         """Terminate the whole process group (make, flask, waitress) and wait for it."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        # Make may be gone while a child lingers; nothing of the group may survive.
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(STOP_TIMEOUT)
+        terminate_group(self.process, STOP_TIMEOUT)
         self.reader.join(STOP_TIMEOUT)
         self.process.stdout.close()
 

@@ -10,8 +10,6 @@ import http.client
 import json
 import os
 import re
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from processes import free_port, kill_group, terminate_group
 from vorel_lite import create_app
 from vorel_lite.keys import SCOPES, issue_key
 from vorel_lite.models import Tenant
@@ -37,13 +36,6 @@ UNLIMITED = "1000000 per minute"  # each worker counts alone, so the limits must
 RACERS = 64  # simultaneous creates of the lead of one conversation
 PAIRS = 1000  # distinct conversations, each with its lead: 2,000 creates in all
 CLIENTS = 32  # ... created by this many concurrent clients
-
-
-def free_port():
-    """Return a loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def provision(tmp_path):
@@ -167,25 +159,11 @@ class Gunicorn:
 
     def kill(self):
         """SIGKILL the whole process group (master and workers) and wait until it is gone."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(STOP_TIMEOUT)
-        wait_for_group_to_vanish(self.process.pid)
+        kill_group(self.process, STOP_TIMEOUT)
 
     def stop(self):
         """Terminate the process group gracefully, then make sure nothing of it survives."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        self.kill()
+        terminate_group(self.process, STOP_TIMEOUT)
         self.log_file.close()
 
     def __enter__(self):
@@ -193,38 +171,6 @@ class Gunicorn:
 
     def __exit__(self, *exc_info):
         self.stop()
-
-
-def wait_for_group_to_vanish(pgid):
-    """Wait until no process (orphaned workers included) is left alive in process group pgid."""
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while group_alive(pgid):
-        assert time.monotonic() < deadline, f"process group {pgid} survived SIGKILL"
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-
-
-def group_alive(pgid):
-    """Tell whether a process of group pgid still runs; zombies (dead, unreaped) do not."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return True
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            # pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
-            state, _, group = stat.read_text().rpartition(")")[2].split()[:3]
-        except (OSError, ValueError):
-            continue
-        if int(group) == pgid and state not in ("Z", "X"):
-            return True
-    return False
 
 
 def run_clients(count, work, timeout=HTTP_TIMEOUT * 2):

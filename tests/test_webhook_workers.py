@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from processes import free_port, terminate_group
 from receiver import Receiver
 from vorel_lite.models import WebhookDelivery
 
@@ -94,12 +95,6 @@ def test_a_worker_killed_mid_way_loses_nothing(app, client, auth, runner, config
         slow.close()
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_serve_delivers_in_the_background_of_the_one_process(client, auth, runner, receiver,
                                                              config):
     queue_events(client, auth, runner, receiver.url, 0)
@@ -121,5 +116,4 @@ def test_serve_delivers_in_the_background_of_the_one_process(client, auth, runne
             assert time.monotonic() < deadline
             time.sleep(0.05)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        terminate_group(server, 30)
