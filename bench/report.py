@@ -164,6 +164,8 @@ separates `POST /api/v1/leads` from it is what vorel-lite adds to a create.
 {table(["endpoint", "req/s", "µs/request (mean)", "p50 ms", "p99 ms", "ratio to bare"],
         rows)}
 
+{parts_section(results)}
+
 ### Where the time of POST /api/v1/leads goes
 
 pyinstrument, {profile['requests']} creates in-process (library frames folded; the
@@ -178,6 +180,30 @@ cProfile, the same number of creates, top entries by own time (tottime):
 ```text
 {trim(profile['cprofile'].strip(), 45)}
 ```
+"""
+
+
+def parts_section(results):
+    """What some parts of vorel-lite cost a request, measured by turning each off."""
+    parts = results.get("parts")
+    if not parts:
+        return ""
+    names = [endpoint.name for endpoint in endpoints.PART_ENDPOINTS]
+    everything = parts[0]
+    rows = [["everything on" if row is everything else f"without {row['part']}"]
+            + [f"{row[name]:.0f}" + ("" if row is everything
+                                     else f" ({everything[name] - row[name]:+.0f})")
+               for name in names]
+            for row in parts]
+    settings = "; ".join(f"{part}: `{', '.join(f'{k}={v}' for k, v in s.items())}`"
+                         for part, s in endpoints.PARTS)
+    return f"""### What some parts cost
+
+µs per request (mean) in-process, the same way, with everything on and with one part
+turned off by a setting ({settings}). In brackets, what the part costs: the time with
+everything on minus the time without it (a few µs either way are noise).
+
+{table(["", *names], rows)}
 """
 
 

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -104,8 +104,8 @@ def main():
         results["http"], results["unloaded"] = phase("HTTP", run_http, http, plan)
         results["memory"] = phase("memory (and seeding the growth databases)", run_memory,
                                   http, plan, growth)
-        results["inprocess"], results["profile"] = phase("in-process", run_inprocess, http,
-                                                         plan)
+        results["inprocess"], results["profile"], results["parts"] = phase(
+            "in-process", run_inprocess, http, plan)
         results["growth"], results["plans"] = phase("growth", run_growth, growth, plan)
     finally:
         if args.keep:
@@ -328,7 +328,32 @@ def run_inprocess(http, plan):
     }
     http.fresh_used = filler.next_unique
     app.extensions["vorel_db"].close_all()
-    return rows, profile
+    return rows, profile, run_parts(http, plan)
+
+
+def run_parts(http, plan):
+    """µs per request of some endpoints with everything on, then with each part turned off."""
+    variants = [("nothing", {})] + list(endpoints.PARTS)
+    filler = endpoints.Filler(http.leads, http.leads, http.fresh_used)
+    apps, kinds = [], []
+    for part, settings in variants:
+        app = inprocess.vorel_app(http.path, http.instance, **settings)
+        apps.append(app)
+        client = inprocess.Client(app, http.keys, filler)
+        kinds += [(replace(endpoint, name=f"{endpoint.name} | {part}"), client)
+                  for endpoint in endpoints.PART_ENDPOINTS]
+    rows = inprocess.compare(kinds, plan.inprocess_seconds, INPROCESS_BLOCK)
+    http.fresh_used = filler.next_unique
+    for app in apps:
+        app.extensions["vorel_db"].close_all()
+    us = {row["endpoint"]: 1e6 / row["rps"] for row in rows}
+    table = [{"part": part, **{endpoint.name: us[f"{endpoint.name} | {part}"]
+                               for endpoint in endpoints.PART_ENDPOINTS}}
+             for part, _ in variants]
+    for row in table[1:]:
+        log(f"in-process without {row['part']}: " + ", ".join(
+            f"{name} {row[name]:.0f} µs" for name in row if name != "part"))
+    return table
 
 
 def run_growth(growth, plan):
