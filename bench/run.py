@@ -38,6 +38,7 @@ import cpu  # noqa: E402
 import endpoints  # noqa: E402
 import inprocess  # noqa: E402
 import loadgen  # noqa: E402
+import machine  # noqa: E402
 import report  # noqa: E402
 import seed  # noqa: E402
 import servers  # noqa: E402
@@ -86,7 +87,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     began = time.time()
-    results = {"plan": plan.__dict__, "machine": report.machine(loadgen.wrk_version()),
+    results = {"plan": plan.__dict__, "machine": machine.describe(loadgen.wrk_version()),
                "quick": args.quick}
     work = Path(tempfile.mkdtemp(prefix="vorel-bench-"))
     print(f"bench: work directory {work}; load average at start "

@@ -1,0 +1,21 @@
+"""Markdown tables and number formats shared by the benchmarks' document."""
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |",
+             "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(header))) + " |"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def ms(value):
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def percent(ratio):
+    return f"{ratio:.1%}" if ratio < 0.1 else f"{ratio:.0%}"
+
+
+def failures(row):
+    return "0" if not row["failed"] else ", ".join(
+        f"{n} {kind}" for kind, n in row["errors"].items() if n)
