@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
-	$(VENV)/bin/flake8 vorel_lite tests app.py
+	$(VENV)/bin/flake8 vorel_lite tests bench app.py
 	$(VENV)/bin/pytest -q
 
 # The conformance fuzz alone, larger than in `make test` (which runs 40 examples per operation).
