@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 import endpoints
-from markdown import failures, ms, percent, table
+from tables import failures, ms, percent, table
 from plot import PLOT, plot
 from sections import (SPEED_WORK, growth_section, http_section, inprocess_section,
                       load_section, memory_section)

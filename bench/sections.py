@@ -3,7 +3,7 @@ from pathlib import Path
 
 import endpoints
 import seed
-from markdown import failures, ms, percent, table
+from tables import failures, ms, percent, table
 from plot import PLOT
 
 # Hand-written: what each change of the speed work bought, measured with bench/quick.py.
