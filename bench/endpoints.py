@@ -30,10 +30,25 @@ LEAD_BODY = ('{"conversation_id": "{fresh_conversation}", "name": "Bench Lead {u
              '"email": "lead{unique}@example.com", "phone": "+971500000000", '
              '"intent": "buy", "source": "whatsapp", "attributes": {"bedrooms": 2}}')
 
+# The first three are the issue's headline endpoints; the rest cover every other operation.
 ENDPOINTS = (
     Endpoint("POST /api/v1/leads", "POST", "/api/v1/leads", LEAD_BODY, 201),
     Endpoint("GET /api/v1/leads/{id}", "GET", "/api/v1/leads/{lead}"),
     Endpoint("GET /api/v1/leads?limit=25", "GET", "/api/v1/leads?limit=25"),
+    Endpoint("PATCH /api/v1/leads/{id}", "PATCH", "/api/v1/leads/{lead}",
+             '{"name": "Bench Lead {unique}", "attributes": {"viewed": {unique}}}'),
+    Endpoint("POST /api/v1/leads/{id}/handoff", "POST", "/api/v1/leads/{lead}/handoff",
+             '{"reason": "bench"}', 201),
+    Endpoint("POST /api/v1/conversations", "POST", "/api/v1/conversations",
+             '{"channel": "webform", "customer_identifier": "bench-{unique}@example.com"}', 201),
+    Endpoint("GET /api/v1/conversations/{id}", "GET", "/api/v1/conversations/{conversation}"),
+    Endpoint("GET /api/v1/conversations?limit=25", "GET", "/api/v1/conversations?limit=25"),
+    Endpoint("PATCH /api/v1/conversations/{id}", "PATCH",
+             "/api/v1/conversations/{conversation}", '{"customer_name": "Bench {unique}"}'),
+    Endpoint("POST /api/v1/conversations/{id}/send", "POST",
+             "/api/v1/conversations/{conversation}/send", '{"text": "Bench message {unique}"}',
+             202),
+    Endpoint("GET /api/v1/events?limit=25", "GET", "/api/v1/events?limit=25"),
 )
 
 # What a part of vorel-lite costs a request, in-process: measured by turning it off.

@@ -36,10 +36,11 @@ the ceiling: [a bare Flask route](../bench/bare_app.py) returning a constant JSO
 same way with the same workers. Load from
 `wrk -t{plan['threads']} -c{plan['connections']} -d{plan['duration']}s` on loopback, after a
 {plan['warmup']} s warm-up run (not counted), with
-[wrk_request.lua](../bench/wrk_request.lua): {plan['keys']} API keys in turn, creates each for
-a conversation that has no lead yet (pre-created in bulk), reads over
-{plan['http_leads']:,} seeded leads. The rate limits are raised out of the way
-(`VOREL_RATELIMIT_PER_KEY`/`PER_TENANT`), but the limiter still runs on every request.
+[wrk_request.lua](../bench/wrk_request.lua): {plan['keys']} API keys in turn; lead creates
+each for a conversation that has no lead yet (pre-created in bulk); reads, updates, handoffs
+and messages over {plan['http_leads']:,} seeded leads and their conversations. The rate
+limits are raised out of the way (`VOREL_RATELIMIT_PER_KEY`/`PER_TENANT`), but the limiter
+still runs on every request.
 **Ratio** = the endpoint's requests per second / the bare route's at the same number of
 workers: what is left after everything vorel-lite adds (auth, limiter, validation,
 transaction, events, request log).
