@@ -1,7 +1,7 @@
 """Cached statements: the same rows as peewee's own queries, per database, values as given."""
 from vorel_lite import create_app
 from vorel_lite.models import Conversation, Lead, Tenant
-from vorel_lite.statements import Select, insert, param
+from vorel_lite.statements import Select, Statement, insert, param, update
 
 BY_NAME = Select(Lead, lambda: Lead.select().where(Lead.name == param("name")))
 
@@ -37,6 +37,22 @@ def test_select_converts_columns_and_matches_peewee(app):
         assert BY_NAME.first(name="nobody") is None
         # A value is data, never SQL, whatever it looks like.
         assert BY_NAME.rows(name="Omar' OR '1'='1") == []
+
+
+def test_update_writes_every_column_of_the_row_and_only_it(app):
+    with app.app_context():
+        tenant = Tenant.create(slug="acme", name="Acme")
+        lead = Lead.create(tenant=tenant, conversation=make_conversation(tenant), name="Omar")
+        other = Lead.create(tenant=tenant, conversation=make_conversation(tenant, "+2"),
+                            name="Other")
+        lead.name, lead.qualification_score, lead.attributes = "Omar B.", 9, {"k": [1, "é"]}
+        update(lead)
+        assert not lead._dirty
+        stored = Lead.get_by_id(lead.id).__data__
+        assert {name: stored[name] for name in lead.__data__} == lead.__data__
+        assert Lead.get_by_id(other.id).name == "Other"
+        count = Statement(lambda: Lead.select(Lead.id).where(Lead.name == param("name")))
+        assert count.scalar(name="Omar B.") == lead.id and count.scalar(name="none") is None
 
 
 def test_each_app_runs_a_statement_on_its_own_database(tmp_path):

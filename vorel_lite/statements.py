@@ -44,6 +44,11 @@ class Statement:
         sql, params, _ = self.compile()
         return db.execute_sql(sql, [values[p] if type(p) is Param else p for p in params])
 
+    def scalar(self, **values):
+        """Run the statement; return the first column of its first row, or None."""
+        row = self.execute(values).fetchone()
+        return None if row is None else row[0]
+
 
 class Select(Statement):
     """A model's SELECT whose rows come back as model instances."""
@@ -72,6 +77,7 @@ class Select(Statement):
 
 
 _inserts = {}
+_updates = {}
 
 
 def insert(model, **values):
@@ -82,8 +88,26 @@ def insert(model, **values):
         statement = _inserts[model] = Statement(
             lambda: model.insert({field: param(field.name) for field in fields}))
     instance = model(**values)
+    execute_with_columns(statement, instance)
+    return instance
+
+
+def update(instance):
+    """Write every column of instance to its row, found by primary key, as save() does."""
+    model = type(instance)
+    statement = _updates.get(model)
+    if statement is None:
+        key = model._meta.primary_key
+        columns = [field for field in model._meta.sorted_fields if field is not key]
+        statement = _updates[model] = Statement(
+            lambda: model.update({field: param(field.name) for field in columns})
+            .where(key == param(key.name)))
+    execute_with_columns(statement, instance)
+
+
+def execute_with_columns(statement, instance):
+    """Execute statement with every column of instance as the database stores it."""
     data = instance.__data__
     statement.execute({field.name: field.db_value(data.get(field.name))
-                       for field in model._meta.sorted_fields})
+                       for field in instance._meta.sorted_fields})
     instance._dirty.clear()
-    return instance

@@ -4,7 +4,7 @@ from peewee import fn
 
 from ..auth import require_scope
 from ..body import load_body, load_query
-from ..db import db, lock_for_update
+from ..db import db
 from ..events import emit_event
 from ..models import Conversation, Message, utc_now
 from ..openapi.registry import documented
@@ -12,6 +12,7 @@ from ..pagination import Pages
 from ..schemas.common import PageQuery
 from ..schemas.conversations import (ConversationCreate, ConversationOut, ConversationUpdate,
                                      MessageSend, SendResultOut)
+from ..statements import Statement, insert, param, update
 from ..uniqueness import create_unique
 from . import PREFIX, dump_page, get_owned
 
@@ -24,6 +25,8 @@ conversation_schema = ConversationOut()
 send_schema = MessageSend()
 send_result_schema = SendResultOut()
 pages = Pages(Conversation)
+LAST_SEQUENCE_NUMBER = Statement(lambda: Message.select(fn.MAX(Message.sequence_number))
+                                 .where(Message.conversation == param("conversation")))
 
 
 @bp.post("")
@@ -74,10 +77,9 @@ def update_conversation(conversation_id):
     """Change a conversation's customer_name or customer_language."""
     changes = load_body(update_schema)
     with db.atomic():
-        conversation = get_owned(Conversation, conversation_id,
-                                 query=lock_for_update(Conversation.select()))
+        conversation = get_owned(Conversation, conversation_id, for_update=True)
         conversation.apply_changes(changes)
-        conversation.save()
+        update(conversation)
     return conversation_schema.dump(conversation)
 
 
@@ -94,8 +96,7 @@ def send_message(conversation_id):
     """Store an outbound message as the conversation's next one (delivery is mocked)."""
     data = load_body(send_schema)
     with db.atomic():
-        conversation = get_owned(Conversation, conversation_id,
-                                 query=lock_for_update(Conversation.select()))
+        conversation = get_owned(Conversation, conversation_id, for_update=True)
         message = append_message(conversation, direction="outbound", **data)
     return send_result_schema.dump(message), 202
 
@@ -104,13 +105,11 @@ def append_message(conversation, **values):
     """Add the next message of a locked conversation and move its message timestamps."""
     # The conversation's row lock (BEGIN IMMEDIATE on SQLite) makes max + 1 safe; the
     # UNIQUE (conversation_id, sequence_number) constraint is the backstop.
-    last = (Message.select(fn.MAX(Message.sequence_number))
-            .where(Message.conversation == conversation.id)
-            .scalar())
+    last = LAST_SEQUENCE_NUMBER.scalar(conversation=conversation.id)
     now = utc_now()
-    message = Message.create(tenant=conversation.tenant_id, conversation=conversation,
-                             sequence_number=(last or 0) + 1, sent_at=now, **values)
+    message = insert(Message, tenant=conversation.tenant_id, conversation=conversation.id,
+                     sequence_number=(last or 0) + 1, sent_at=now, **values)
     conversation.first_message_at = conversation.first_message_at or now
     conversation.last_message_at = now
-    conversation.save()
+    update(conversation)
     return message

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, g
 
 from ..auth import require_scope
 from ..body import load_body, load_optional_body, load_query
-from ..db import db, lock_for_update
+from ..db import db
 from ..events import emit_event
 from ..models import (HANDOFF_CHANNELS, Conversation, Handoff, Lead, format_timestamp,
                       utc_now)
@@ -13,7 +13,7 @@ from ..openapi.registry import documented
 from ..pagination import Pages
 from ..schemas.leads import (HandoffCreate, HandoffOut, LeadCreate, LeadListQuery, LeadOut,
                              LeadUpdate)
-from ..statements import param
+from ..statements import insert, param, update
 from ..uniqueness import create_unique
 from . import PREFIX, dump_page, get_owned
 
@@ -100,10 +100,10 @@ def update_lead(lead_id):
     """Change some fields of a lead."""
     changes = load_body(update_schema)
     with db.atomic():
-        lead = get_owned(Lead, lead_id, query=lock_for_update(Lead.select()))
+        lead = get_owned(Lead, lead_id, for_update=True)
         was_qualified = lead.status == "qualified"
         lead.apply_changes(changes)
-        lead.save()
+        update(lead)
         body = lead_schema.dump(lead)
         emit_event("lead.updated", body)
         if lead.status == "qualified" and not was_qualified:
@@ -127,12 +127,11 @@ def create_handoff(lead_id):
     data = load_optional_body(handoff_create_schema)
     with db.atomic():
         lead = get_owned(Lead, lead_id)
-        conversation = get_owned(Conversation, lead.conversation_id,
-                                 query=lock_for_update(Conversation.select()))
+        conversation = get_owned(Conversation, lead.conversation_id, for_update=True)
         conversation.status = "awaiting_human"
-        conversation.save()
-        handoff = Handoff.create(tenant=g.tenant_id, lead=lead, conversation=conversation,
-                                 notified_channel=current_app.config["HANDOFF_CHANNEL"], **data)
+        update(conversation)
+        handoff = insert(Handoff, tenant=g.tenant_id, lead=lead, conversation=conversation,
+                         notified_channel=current_app.config["HANDOFF_CHANNEL"], **data)
         body = handoff_schema.dump(handoff)
         emit_event("conversation.handoff_requested", body)
     return body, 201
