@@ -79,7 +79,7 @@ def headline(results):
     by = {(row["endpoint"], row["workers"]): row for row in results["http"]}
     workers = results["plan"]["workers"]
     lines = []
-    for endpoint in endpoints.ENDPOINTS:
+    for endpoint in endpoints.HEADLINE:
         cells = []
         for w in workers:
             row = by.get((endpoint.name, w))
@@ -91,10 +91,21 @@ def headline(results):
             if (endpoints.BARE.name, w) in by]
     lines.append(f"- bare route: {' / '.join(bare)} req/s at "
                  f"{' / '.join(str(w) for w in workers)} workers")
+    shown = {endpoints.FLOOR.name, *(endpoint.name for endpoint in endpoints.HEADLINE)}
     inproc = ", ".join(f"`{row['endpoint']}` {percent(row['ratio'])}"
-                       for row in results["inprocess"][1:])
+                       for row in results["inprocess"] if row["endpoint"] in shown)
     lines.append(f"- in-process, share of the bare route's throughput: {inproc}")
+    lines.append("- every other operation is in the tables below: over HTTP "
+                 f"{span(results['http'], shown)} of the bare route, in-process "
+                 f"{span(results['inprocess'], shown | {endpoints.BARE.name})}")
     return "\n".join(lines)
+
+
+def span(rows, leave_out):
+    """The lowest and the highest ratio to the bare route of rows not in leave_out."""
+    ratios = [row["ratio"] for row in rows
+              if row["endpoint"] not in leave_out and row["endpoint"] != endpoints.BARE.name]
+    return f"{percent(min(ratios))}-{percent(max(ratios))}" if ratios else "none"
 
 
 def document(results):
