@@ -1,4 +1,6 @@
-"""Servers the tests start in their own process group: a free port, and stopping them all."""
+"""Servers the tests start: a free port, JSON requests over loopback, stopping them all."""
+import http.client
+import json
 import os
 import signal
 import socket
@@ -12,6 +14,35 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def connect(port, timeout):
+    """Return an open HTTP connection to the loopback port."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection.connect()
+    return connection
+
+
+def send_json(connection, method, path, headers, body=None):
+    """Send body as JSON on connection, then close it; return (status, headers, decoded body).
+
+    The body is decoded as JSON, or as text when it is not JSON.
+    """
+    headers = dict(headers)
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        body = json.dumps(body)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+    finally:
+        connection.close()
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        decoded = raw.decode("utf-8", "replace")
+    return response.status, dict(response.getheaders()), decoded
 
 
 def terminate_group(process, timeout):

@@ -4,8 +4,6 @@ The test client runs requests one at a time in the test's thread; only a real se
 thread per connection shows whether the UNIQUE constraints, the transactions and SQLite's
 write lock hold up when 32 requests arrive together.
 """
-import http.client
-import json
 import logging
 import threading
 from collections import Counter
@@ -13,6 +11,7 @@ from collections import Counter
 import pytest
 from werkzeug.serving import make_server
 
+from processes import connect, send_json
 from vorel_lite.models import Conversation, Event, Lead
 
 CONVERSATIONS = "/api/v1/conversations"
@@ -33,26 +32,13 @@ class Server:
 
     def connect(self):
         """Return an open connection to the server."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-        connection.connect()
-        return connection
+        return connect(self.port, TIMEOUT)
 
     def post(self, path, headers, body, connection=None):
         """POST body as JSON; return (status, content type, decoded JSON body)."""
-        connection = connection or self.connect()
-        try:
-            connection.request("POST", path, body=json.dumps(body),
-                               headers={**headers, "Content-Type": "application/json"})
-            response = connection.getresponse()
-            raw = response.read()
-            content_type = response.getheader("Content-Type")
-        finally:
-            connection.close()
-        try:
-            decoded = json.loads(raw)
-        except ValueError:
-            decoded = raw.decode("utf-8", "replace")
-        return response.status, content_type, decoded
+        status, response_headers, decoded = send_json(connection or self.connect(), "POST",
+                                                      path, headers, body)
+        return status, response_headers.get("Content-Type"), decoded
 
 
 @pytest.fixture

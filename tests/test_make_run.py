@@ -4,8 +4,6 @@ Each start runs the real Makefile target (init-db, demo, waitress) in its own pr
 with VOREL_INSTANCE_PATH pointing at a temporary folder so the developer's instance/ is left
 alone.
 """
-import http.client
-import json
 import os
 import queue
 import re
@@ -17,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from processes import free_port, terminate_group
+from processes import connect, free_port, send_json, terminate_group
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = re.compile(r"vapk_(live|test)_[0-9a-f]{48}")
@@ -88,17 +86,9 @@ class MakeRun:
 
     def request(self, method, path, key, body=None):
         """Send a request with key; return (status, decoded JSON body)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
-        headers = {"Authorization": f"Bearer {key}"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            body = json.dumps(body)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, json.loads(response.read())
-        finally:
-            connection.close()
+        status, _, decoded = send_json(connect(self.port, HTTP_TIMEOUT), method, path,
+                                       {"Authorization": f"Bearer {key}"}, body)
+        return status, decoded
 
     def stop(self):
         """Terminate the whole process group (make, flask, waitress) and wait for it."""

@@ -6,8 +6,6 @@ UNIQUE constraints keep the workers from creating a second lead for a conversati
 a row. The rows are counted with the sqlite3 module straight from the file, not through the
 app. `Gunicorn`, `provision` and `Database` are also used by test_crash.py.
 """
-import http.client
-import json
 import os
 import re
 import sqlite3
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from processes import free_port, kill_group, terminate_group
+from processes import connect, free_port, kill_group, send_json, terminate_group
 from vorel_lite import create_app
 from vorel_lite.keys import SCOPES, issue_key
 from vorel_lite.models import Tenant
@@ -114,27 +112,13 @@ class Gunicorn:
                              r"Worker exiting| 5\d\d [0-9.]+ms tenant=", line)]
 
     def connect(self):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
-        connection.connect()
-        return connection
+        return connect(self.port, HTTP_TIMEOUT)
 
     def request(self, method, path, key, body=None, connection=None):
         """Send a request; return (status, decoded JSON body or text)."""
-        connection = connection or self.connect()
-        headers = {"Authorization": f"Bearer {key}"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            body = json.dumps(body)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
-        finally:
-            connection.close()
-        try:
-            return response.status, json.loads(raw)
-        except ValueError:
-            return response.status, raw.decode("utf-8", "replace")
+        status, _, decoded = send_json(connection or self.connect(), method, path,
+                                       {"Authorization": f"Bearer {key}"}, body)
+        return status, decoded
 
     def wait_until_serving(self, key):
         """Wait until every worker has booted and the app answers an authenticated request."""

@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from openapi_helpers import resolve
 from vorel_lite import config as default_config
 from vorel_lite import create_app
 from vorel_lite.keys import SCOPES, issue_key
@@ -89,24 +90,6 @@ def without_vorel_environment():
 
 
 # --- the document --------------------------------------------------------------------------
-
-def lookup(document, ref):
-    target = document
-    for part in ref[2:].split("/"):
-        target = target[part.replace("~1", "/").replace("~0", "~")]
-    return target
-
-
-def resolve(node, document):
-    """Return node with every local $ref replaced by its (resolved) target."""
-    if isinstance(node, dict):
-        if "$ref" in node:
-            return resolve(lookup(document, node["$ref"]), document)
-        return {key: resolve(value, document) for key, value in node.items()}
-    if isinstance(node, list):
-        return [resolve(value, document) for value in node]
-    return node
-
 
 def operations(document):
     """Yield a namespace per operation: method, path, statuses, parameters, body schema."""
@@ -460,11 +443,14 @@ def operation_paths(draw, api, operation):
     return path
 
 
-def send_body(api, operation, data, path, content_type):
-    request = {"data": data}
+def send_body(api, operation, body, data):
+    """Send body to operation with a drawn content type, at a drawn path."""
+    request = {"data": body}
+    content_type = data.draw(content_types, label="content_type")
     if content_type is not None:
         request["content_type"] = content_type
-    return call(api, operation, path, **request)
+    return call(api, operation, data.draw(operation_paths(api, operation), label="path"),
+                **request)
 
 
 # --- the properties ----------------------------------------------------------------------------
@@ -489,9 +475,7 @@ def test_arbitrary_json_bodies(api, operation_id, data):
     values = st.one_of(json_values, shaped_objects(operation.body_schema, api.all_ids),
                        deeply_nested)
     body = data.draw(json_texts(values), label="body")
-    content_type = data.draw(content_types, label="content_type")
-    send_body(api, operation, body, data.draw(operation_paths(api, operation), label="path"),
-              content_type)
+    send_body(api, operation, body, data)
 
 
 @by_id
@@ -502,9 +486,7 @@ def test_arbitrary_string_bodies(api, operation_id, data):
     text = data.draw(st.one_of(texts, st.text(st.characters(codec=None, exclude_categories=()),
                                               max_size=400)), label="text")
     body = text.encode("utf-8", "surrogatepass")
-    content_type = data.draw(content_types, label="content_type")
-    send_body(api, operation, body, data.draw(operation_paths(api, operation), label="path"),
-              content_type)
+    send_body(api, operation, body, data)
 
 
 @by_id
@@ -514,9 +496,7 @@ def test_arbitrary_byte_bodies(api, operation_id, data):
     operation = api.operations[operation_id]
     body = data.draw(st.one_of(st.binary(max_size=400), st.just(b""), st.just(OVERSIZED)),
                      label="body")
-    content_type = data.draw(content_types, label="content_type")
-    send_body(api, operation, body, data.draw(operation_paths(api, operation), label="path"),
-              content_type)
+    send_body(api, operation, body, data)
 
 
 def query_values(schema, ids):
