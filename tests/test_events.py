@@ -59,9 +59,9 @@ def test_rejected_writes_emit_nothing(app, client, auth, lead):
 def test_an_event_failure_rolls_back_the_change(app, client, auth, conversation, monkeypatch):
     from vorel_lite.api import leads
 
-    def broken_emit(event, data):
+    def broken_emit(data, *names):
         raise RuntimeError("event store down")
-    monkeypatch.setattr(leads, "emit_event", broken_emit)
+    monkeypatch.setattr(leads, "emit_events", broken_emit)
     response = client.post("/api/v1/leads", headers=auth,
                            json={"conversation_id": conversation["id"]})
     assert_error(response, 500, "internal_error")

@@ -156,10 +156,10 @@ def test_unknown_lead_ids_are_404(client, auth, lead, state, lead_id):
 def test_an_event_failure_rolls_back_the_handoff(client, auth, lead, state, monkeypatch):
     from vorel_lite.api import leads
 
-    def broken_emit(event, data):
+    def broken_emit(data, *names):
         raise RuntimeError("event store down")
     before = state()
-    monkeypatch.setattr(leads, "emit_event", broken_emit)
+    monkeypatch.setattr(leads, "emit_events", broken_emit)
     assert_error(client.post(handoff_url(lead), headers=auth), 500, "internal_error")
     assert state() == before
 

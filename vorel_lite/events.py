@@ -6,8 +6,8 @@ from .statements import insert
 from .webhooks.fanout import fan_out
 
 
-def emit_event(event, data):
-    """Record an event and queue its webhooks; call it inside the change's db.atomic()."""
-    row = insert(Event, tenant=g.tenant_id, event=event, data=data)
-    fan_out(row)
-    return row
+def emit_events(data, *names):
+    """Record one event per name with data, and their webhooks, in the change's transaction."""
+    rows = [insert(Event, tenant=g.tenant_id, event=name, data=data) for name in names]
+    fan_out(*rows)
+    return rows

@@ -1,9 +1,11 @@
 """Keyset pagination, newest first, over (created_at, id)."""
+import functools
+
 from flask import g
 from peewee import Tuple
 
 from .errors import BadRequest
-from .statements import Select, param
+from .statements import Select, owned_select, param
 
 
 class Pages:
@@ -16,15 +18,13 @@ class Pages:
     def __init__(self, model, **filters):
         self.model = model
         self.filters = filters
-        self.selects = {}
-        self.anchor = Select(model, lambda: model.select(model.created_at, model.id).where(
-            (model.id == param("cursor")) & (model.tenant == param("tenant"))).limit(1))
+        self.select = functools.cache(self.compile_select)
 
     def page(self, limit, cursor=None, **values):
         """Return {data, next_cursor, has_more}; values are those of the filters applied."""
         values.update(tenant=g.tenant_id, limit=limit + 1)
         if cursor is not None:
-            anchor = self.anchor.first(cursor=cursor, tenant=g.tenant_id)
+            anchor = owned_select(self.model).first(id=cursor, tenant=g.tenant_id)
             if anchor is None:
                 raise BadRequest("cursor: Unknown cursor; use the next_cursor of a previous "
                                  "page.", fields={"cursor": ["Unknown cursor."]})
@@ -36,12 +36,8 @@ class Pages:
         return {"data": rows, "next_cursor": rows[-1].id if has_more else None,
                 "has_more": has_more}
 
-    def select(self, names, after):
-        select = self.selects.get((names, after))
-        if select is None:
-            select = self.selects[names, after] = Select(self.model,
-                                                         lambda: self.query(names, after))
-        return select
+    def compile_select(self, names, after):
+        return Select(self.model, lambda: self.query(names, after))
 
     def query(self, names, after):
         model = self.model

@@ -4,11 +4,12 @@ Building a query and generating its SQL costs peewee several times what SQLite t
 it. A Statement is built once from a peewee query whose values are named holes (`param`),
 so its SQL stays the dialect peewee writes for whichever database the app uses.
 """
+import functools
 import weakref
 
 from peewee import Value
 
-from .db import db
+from .db import db, lock_for_update
 
 
 class Param(str):
@@ -41,8 +42,13 @@ class Statement:
 
     def execute(self, values):
         """Run the statement with values for its holes; return the cursor."""
-        sql, params, _ = self.compile()
-        return db.execute_sql(sql, [values[p] if type(p) is Param else p for p in params])
+        return self.run(values)[0]
+
+    def run(self, values):
+        """Run the statement with values for its holes; return the cursor and the fields."""
+        sql, params, fields = self.compile()
+        cursor = db.execute_sql(sql, [values[p] if type(p) is Param else p for p in params])
+        return cursor, fields
 
     def scalar(self, **values):
         """Run the statement; return the first column of its first row, or None."""
@@ -59,14 +65,13 @@ class Select(Statement):
 
     def rows(self, **values):
         """Return every selected row as an instance of the model."""
-        fields = self.compile()[2]
-        cursor = self.execute(values)
+        cursor, fields = self.run(values)
         return [self.instance(fields, row) for row in cursor.fetchall()]
 
     def first(self, **values):
         """Return the first selected row as an instance of the model, or None."""
-        fields = self.compile()[2]
-        row = self.execute(values).fetchone()
+        cursor, fields = self.run(values)
+        row = cursor.fetchone()
         return None if row is None else self.instance(fields, row)
 
     def instance(self, fields, row):
@@ -76,33 +81,42 @@ class Select(Statement):
         return instance
 
 
-_inserts = {}
-_updates = {}
+@functools.cache
+def owned_select(model, for_update=False):
+    """The statement selecting a tenant's row of model by id (and locking it)."""
+    def build():
+        query = model.select().where(
+            (model.id == param("id")) & (model.tenant == param("tenant"))).limit(1)
+        return lock_for_update(query) if for_update else query
+    return Select(model, build)
+
+
+@functools.cache
+def insert_statement(model):
+    """The INSERT of every column of model."""
+    fields = model._meta.sorted_fields
+    return Statement(lambda: model.insert({field: param(field.name) for field in fields}))
+
+
+@functools.cache
+def update_statement(model):
+    """The UPDATE of every column of model's row, found by primary key."""
+    key = model._meta.primary_key
+    columns = [field for field in model._meta.sorted_fields if field is not key]
+    return Statement(lambda: model.update({field: param(field.name) for field in columns})
+                     .where(key == param(key.name)))
 
 
 def insert(model, **values):
     """Create, insert and return a row of model with every column, as model.create does."""
-    statement = _inserts.get(model)
-    if statement is None:
-        fields = model._meta.sorted_fields
-        statement = _inserts[model] = Statement(
-            lambda: model.insert({field: param(field.name) for field in fields}))
     instance = model(**values)
-    execute_with_columns(statement, instance)
+    execute_with_columns(insert_statement(model), instance)
     return instance
 
 
 def update(instance):
     """Write every column of instance to its row, found by primary key, as save() does."""
-    model = type(instance)
-    statement = _updates.get(model)
-    if statement is None:
-        key = model._meta.primary_key
-        columns = [field for field in model._meta.sorted_fields if field is not key]
-        statement = _updates[model] = Statement(
-            lambda: model.update({field: param(field.name) for field in columns})
-            .where(key == param(key.name)))
-    execute_with_columns(statement, instance)
+    execute_with_columns(update_statement(type(instance)), instance)
 
 
 def execute_with_columns(statement, instance):

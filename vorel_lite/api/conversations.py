@@ -5,7 +5,7 @@ from peewee import fn
 from ..auth import require_scope
 from ..body import load_body, load_query
 from ..db import db
-from ..events import emit_event
+from ..events import emit_events
 from ..models import Conversation, Message, utc_now
 from ..openapi.registry import documented
 from ..pagination import Pages
@@ -45,7 +45,7 @@ def create_conversation():
             Conversation, natural_key,
             "A conversation already exists for this channel and customer_identifier.", **data)
         body = conversation_schema.dump(conversation)
-        emit_event("conversation.created", body)
+        emit_events(body, "conversation.created")
     return body, 201
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g
 from ..auth import require_scope
 from ..body import load_body, load_optional_body, load_query
 from ..db import db
-from ..events import emit_event
+from ..events import emit_events
 from ..models import (HANDOFF_CHANNELS, Conversation, Handoff, Lead, format_timestamp,
                       utc_now)
 from ..openapi.registry import documented
@@ -62,9 +62,8 @@ def create_lead():
                              "conversation_id: This conversation already has a lead.",
                              tenant=g.tenant_id, created_at=now, updated_at=now, **data)
         body = lead_schema.dump(lead)
-        emit_event("lead.created", body)
-        if lead.status == "qualified":
-            emit_event("lead.qualified", body)
+        emit_events(body, "lead.created",
+                    *(["lead.qualified"] if lead.status == "qualified" else []))
     return body, 201
 
 
@@ -105,9 +104,8 @@ def update_lead(lead_id):
         lead.apply_changes(changes)
         update(lead)
         body = lead_schema.dump(lead)
-        emit_event("lead.updated", body)
-        if lead.status == "qualified" and not was_qualified:
-            emit_event("lead.qualified", body)
+        became_qualified = lead.status == "qualified" and not was_qualified
+        emit_events(body, "lead.updated", *(["lead.qualified"] if became_qualified else []))
     return body
 
 
@@ -133,5 +131,5 @@ def create_handoff(lead_id):
         handoff = insert(Handoff, tenant=g.tenant_id, lead=lead, conversation=conversation,
                          notified_channel=current_app.config["HANDOFF_CHANNEL"], **data)
         body = handoff_schema.dump(handoff)
-        emit_event("conversation.handoff_requested", body)
+        emit_events(body, "conversation.handoff_requested")
     return body, 201

@@ -3,8 +3,7 @@ from urllib.parse import urlsplit
 
 from peewee import fn
 
-from ..db import db
-from ..models import (EVENT_TYPES, WebhookAttempt, WebhookDelivery, WebhookSubscription,
+from ..models import (DELIVERY_STATUSES, EVENT_TYPES, WebhookDelivery, WebhookSubscription,
                       utc_now)
 from .secrets import encrypt_secret, generate_secret
 
@@ -32,7 +31,7 @@ def add_subscription(tenant, url, events=(), description=None):
 
 def delivery_counts(subscription_ids):
     """Return {subscription id: {status: count}} for the given subscriptions."""
-    counts = {sid: {"delivered": 0, "pending": 0, "dead": 0} for sid in subscription_ids}
+    counts = {sid: dict.fromkeys(DELIVERY_STATUSES, 0) for sid in subscription_ids}
     rows = (WebhookDelivery
             .select(WebhookDelivery.subscription, WebhookDelivery.status,
                     fn.COUNT(WebhookDelivery.id).alias("n"))
@@ -46,13 +45,9 @@ def delivery_counts(subscription_ids):
 
 def remove_subscription(subscription_id):
     """Delete a subscription with its deliveries and attempts; return False if unknown."""
-    deliveries = WebhookDelivery.select(WebhookDelivery.id).where(
-        WebhookDelivery.subscription == subscription_id)
-    with db.atomic():
-        WebhookAttempt.delete().where(WebhookAttempt.delivery.in_(deliveries)).execute()
-        WebhookDelivery.delete().where(WebhookDelivery.subscription == subscription_id).execute()
-        return WebhookSubscription.delete().where(
-            WebhookSubscription.id == subscription_id).execute() > 0
+    # Its deliveries and their attempts go with it: ON DELETE CASCADE in schema.sql.
+    return WebhookSubscription.delete().where(
+        WebhookSubscription.id == subscription_id).execute() > 0
 
 
 def redrive(subscription_id):
