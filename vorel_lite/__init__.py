@@ -5,7 +5,7 @@ from flask import Flask
 from flask.sessions import SessionInterface
 
 from . import auth, cli, config, db, errors, idempotency, limits, requestlog
-from .api import conversations, events, leads
+from .api import appointments, conversations, events, leads, offerings
 from .openapi import document
 from .webhooks import secrets
 
@@ -48,7 +48,8 @@ def create_app(test_config=None):
     idempotency.init_app(app)
     errors.init_app(app)
 
-    for blueprint in (conversations.bp, leads.bp, events.bp, document.bp):
+    for blueprint in (conversations.bp, leads.bp, appointments.bp, offerings.bp, events.bp,
+                      document.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app

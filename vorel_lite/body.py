@@ -23,10 +23,20 @@ def _unique_keys(pairs):
     return document
 
 
+class JSONNumber(float):
+    """A JSON number with a fraction or exponent: a float that keeps the text it was written as.
+
+    Decimal fields read the text (19.99 stays exactly 19.99); everything else sees a float.
+    """
+
+    __slots__ = ("text",)
+
+
 def _finite_float(text):
-    value = float(text)
+    value = JSONNumber(text)
     if not math.isfinite(value):
         raise ValueError(f"number {text} is out of range")
+    value.text = text
     return value
 
 

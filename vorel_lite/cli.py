@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
 
+from .commands.offerings import offerings
 from .db import apply_schema, db
 from .keys import ENVS, SCOPES, hash_key, issue_key, revoke_key
 from .models import ApiKey, BaseModel, Tenant
@@ -184,5 +185,5 @@ def deliver_in_background(app, stop):
 
 def init_app(app):
     """Register the operator commands."""
-    for command in (init_db, reset_db, tenants, keys, demo, serve, webhooks):
+    for command in (init_db, reset_db, tenants, keys, demo, serve, webhooks, offerings):
         app.cli.add_command(command)

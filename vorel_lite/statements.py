@@ -82,11 +82,17 @@ class Select(Statement):
 
 
 @functools.cache
-def owned_select(model, for_update=False):
-    """The statement selecting a tenant's row of model by id (and locking it)."""
+def owned_select(model, for_update=False, with_deleted=False):
+    """The statement selecting a tenant's row of model by id (and locking it).
+
+    A soft-deleted row (deleted_at set, where the model has that column) is not found unless
+    with_deleted is true.
+    """
     def build():
         query = model.select().where(
             (model.id == param("id")) & (model.tenant == param("tenant"))).limit(1)
+        if hasattr(model, "deleted_at") and not with_deleted:
+            query = query.where(model.deleted_at.is_null())
         return lock_for_update(query) if for_update else query
     return Select(model, build)
 

@@ -11,7 +11,8 @@ from .jsonschema import body_schema, query_parameters
 
 bp = Blueprint("openapi", __name__)
 
-TAGS = {"conversations": "Conversations", "leads": "Leads", "events": "Events"}
+TAGS = {"conversations": "Conversations", "leads": "Leads", "appointments": "Appointments",
+        "offerings": "Offerings", "analytics": "Analytics", "crm": "CRM", "events": "Events"}
 REF = "#/components/responses/"
 
 

@@ -1,7 +1,8 @@
 """Translate marshmallow schemas into the JSON Schema (OpenAPI 3.1) they enforce."""
 from marshmallow import fields, missing, validate
 
-from ..schemas.fields import CanonicalUUID, FullMatch, JSONInteger, NotUpdatable, QueryInteger
+from ..schemas.fields import (CanonicalUUID, FullMatch, JSONInteger, NotUpdatable,
+                              OffsetDateTime, QueryInteger)
 
 
 def type_of(field):
@@ -12,6 +13,8 @@ def type_of(field):
         return {"type": "string", "format": "email"}
     if isinstance(field, CanonicalUUID):
         return {"type": "string", "format": "uuid"}
+    if isinstance(field, OffsetDateTime):
+        return {"type": "string", "format": "date-time"}
     if isinstance(field, fields.String):
         return {"type": "string"}
     if isinstance(field, fields.Dict):
