@@ -6,30 +6,36 @@ FLASK := $(VENV)/bin/flask --app app
 
 .PHONY: run test fuzz clean
 
+# What serving needs, then (for make test) the test tools on top.
 $(VENV)/.installed: setup.cfg pyproject.toml
+	@echo "make: installing vorel-lite into $(VENV) (the first time takes about half a minute)"
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	@echo "make: installing the test tools into $(VENV)"
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
 run: $(VENV)/.installed
 	$(FLASK) init-db
-	$(FLASK) demo --base-url http://$(HOST):$(PORT)
-	$(FLASK) serve --host $(HOST) --port $(PORT)
+	$(FLASK) serve --demo --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed-test
 	$(VENV)/bin/flake8 vorel_lite tests bench app.py
 	$(VENV)/bin/pytest -q
 
 # The conformance fuzz alone, larger than in `make test` (which runs 40 examples per operation).
 FUZZ_EXAMPLES ?= 1000
-fuzz: $(VENV)/.installed
+fuzz: $(VENV)/.installed-test
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -m fuzz tests/test_fuzz.py
 
 # Benchmarks, not part of `make test` (4 to 15 minutes): prints the tables and writes
 # docs/benchmarks.md and docs/latency-vs-size.png. Needs wrk: installed with apt-get if missing.
 .PHONY: bench
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(VENV)/bin/pip install --quiet -e '.[bench]'
 	@if command -v wrk >/dev/null 2>&1; then \
 		echo "bench: using $$(command -v wrk)"; \

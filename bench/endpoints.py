@@ -7,14 +7,17 @@ A path or body is a template. Its placeholders are filled per request, the same 
 - `{conversation}`: a seeded conversation (it has a lead), rotating over all of them;
 - `{fresh_conversation}`: a seeded conversation without a lead, never used before;
 - `{unique}`: a number never used before by any request of the run;
-- `{deep_cursor}`: the id of a lead near the end of the keyset order (the oldest leads).
+- `{deep_cursor}`: the id of a lead near the end of the keyset order (the oldest leads);
+- `{offering}`: a seeded offering of the bench tenant, rotating over all of them;
+- `{appointment}`: a seeded appointment of the bench tenant, rotating over all of them.
 
 To benchmark a new endpoint, add one `Endpoint(...)` line to ENDPOINTS.
 """
 import re
 from dataclasses import dataclass
 
-from seed import DEEP_CURSOR_INDEX, conversation_id, fresh_conversation_id, lead_id
+from seed import (APPOINTMENTS, DEEP_CURSOR_INDEX, OFFERINGS, appointment_id, conversation_id,
+                  fresh_conversation_id, lead_id, offering_id)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,13 @@ class Endpoint:
 LEAD_BODY = ('{"conversation_id": "{fresh_conversation}", "name": "Bench Lead {unique}", '
              '"email": "lead{unique}@example.com", "phone": "+971500000000", '
              '"intent": "buy", "source": "whatsapp", "attributes": {"bedrooms": 2}}')
+OFFERING_BODY = ('{"title": "Bench Offering {unique}", "price": 1850000.75, '
+                 '"photos": ["https://example.com/{unique}.jpg"], "attributes": {"bedrooms": 2}}')
+# Linked to a lead and its conversation: the create checks both links.
+APPOINTMENT_BODY = ('{"customer_name": "Bench Customer {unique}", "customer_phone": '
+                    '"+971500000000", "scheduled_start": "2030-03-01T14:00:00+04:00", '
+                    '"scheduled_end": "2030-03-01T11:00:00Z", "lead_id": "{lead}", '
+                    '"conversation_id": "{conversation}"}')
 
 # The first three are the issue's headline endpoints; the rest cover every other operation.
 ENDPOINTS = (
@@ -48,6 +58,22 @@ ENDPOINTS = (
     Endpoint("POST /api/v1/conversations/{id}/send", "POST",
              "/api/v1/conversations/{conversation}/send", '{"text": "Bench message {unique}"}',
              202),
+    Endpoint("POST /api/v1/offerings", "POST", "/api/v1/offerings", OFFERING_BODY, 201),
+    Endpoint("GET /api/v1/offerings/{id}", "GET", "/api/v1/offerings/{offering}"),
+    Endpoint("GET /api/v1/offerings?limit=25", "GET", "/api/v1/offerings?limit=25"),
+    Endpoint("PATCH /api/v1/offerings/{id}", "PATCH", "/api/v1/offerings/{offering}",
+             '{"price": 1999999.99, "attributes": {"viewed": {unique}}}'),
+    Endpoint("POST /api/v1/appointments", "POST", "/api/v1/appointments", APPOINTMENT_BODY,
+             201),
+    Endpoint("GET /api/v1/appointments/{id}", "GET", "/api/v1/appointments/{appointment}"),
+    Endpoint("GET /api/v1/appointments?limit=25", "GET", "/api/v1/appointments?limit=25"),
+    Endpoint("PATCH /api/v1/appointments/{id}", "PATCH", "/api/v1/appointments/{appointment}",
+             '{"location_text": "Bench room {unique}"}'),
+    Endpoint("GET /api/v1/analytics/weekly-rollup", "GET", "/api/v1/analytics/weekly-rollup"),
+    # Each push makes its real POST, to bench/crm_stub.py on loopback.
+    Endpoint("POST /api/v1/crm/create-record", "POST", "/api/v1/crm/create-record",
+             '{"object": "contact", "fields": {"email": "bench{unique}@example.com"}, '
+             '"idempotency_key": "bench-{unique}"}'),
     Endpoint("GET /api/v1/events?limit=25", "GET", "/api/v1/events?limit=25"),
 )
 
@@ -103,6 +129,8 @@ class Filler:
             "fresh_conversation": lambda: fresh_conversation_id(unique),
             "unique": lambda: str(unique),
             "deep_cursor": lambda: lead_id(DEEP_CURSOR_INDEX),
+            "offering": lambda: offering_id(seq % OFFERINGS),
+            "appointment": lambda: appointment_id(seq % APPOINTMENTS),
         }
 
     def fill(self, endpoint, seq):

@@ -60,6 +60,9 @@ def run_wrk(url, endpoint, target, fresh_start, *, threads, connections, duratio
                BENCH_FRESH_START=str(fresh_start), BENCH_LEAD_PREFIX=seed.LEAD_PREFIX,
                BENCH_CONVERSATION_PREFIX=seed.CONVERSATION_PREFIX,
                BENCH_FRESH_PREFIX=seed.FRESH_PREFIX,
+               BENCH_OFFERING_PREFIX=seed.OFFERING_PREFIX, BENCH_OFFERINGS=str(seed.OFFERINGS),
+               BENCH_APPOINTMENT_PREFIX=seed.APPOINTMENT_PREFIX,
+               BENCH_APPOINTMENTS=str(seed.APPOINTMENTS),
                BENCH_DEEP_CURSOR=seed.lead_id(seed.DEEP_CURSOR_INDEX))
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s",
                f"--timeout={timeout}s", "-s", str(SCRIPT), url]

@@ -10,6 +10,8 @@ can name any seeded row without a list of ids:
     leads                      20000000-0000-4000-8000-<n>
     conversations without one  30000000-0000-4000-8000-<n>  (the "fresh" pool for creates)
     lead.created events        40000000-0000-4000-8000-<n>
+    offerings                  50000000-0000-4000-8000-<n>  (OFFERINGS of them, at provision)
+    appointments               60000000-0000-4000-8000-<n>  (APPOINTMENTS, at provision)
 
 Lead n and its conversation were created n seconds after BASE_EPOCH, long before the run,
 so leads created by the benchmark itself are the newest.
@@ -18,16 +20,25 @@ import os
 import sqlite3
 import time
 
+import crm_stub
+
 CONVERSATION_PREFIX = "10000000-0000-4000-8000-"
 LEAD_PREFIX = "20000000-0000-4000-8000-"
 FRESH_PREFIX = "30000000-0000-4000-8000-"
 EVENT_PREFIX = "40000000-0000-4000-8000-"
+OFFERING_PREFIX = "50000000-0000-4000-8000-"
+# A catalog is small next to the leads: reads and updates of offerings rotate over these.
+OFFERINGS = 100
+APPOINTMENT_PREFIX = "60000000-0000-4000-8000-"
+# Reads and updates of appointments rotate over these.
+APPOINTMENTS = 100
 BASE_EPOCH = 1_700_000_000  # 2023-11-14: lead n is BASE_EPOCH + n seconds old
 # The deep page's cursor: this many leads are older than it, so the page is 25 of the oldest.
 DEEP_CURSOR_INDEX = 50
 UNLIMITED = "100000000 per minute"  # rate limits out of the way: the limiter is still run
 
-SCOPES = ("read", "conversations:write", "leads:write")
+SCOPES = ("read", "conversations:write", "leads:write", "offerings:write",
+          "appointments:write", "crm:write")
 
 
 def conversation_id(n):
@@ -36,6 +47,14 @@ def conversation_id(n):
 
 def lead_id(n):
     return f"{LEAD_PREFIX}{n:012x}"
+
+
+def offering_id(n):
+    return f"{OFFERING_PREFIX}{n:012x}"
+
+
+def appointment_id(n):
+    return f"{APPOINTMENT_PREFIX}{n:012x}"
 
 
 def fresh_conversation_id(n):
@@ -49,15 +68,30 @@ def app_config(database, instance):
 
 
 def provision(database, instance, keys):
-    """Create the schema, a tenant and `keys` API keys through the app; return (tenant, keys)."""
+    """Create the schema, a tenant, its OFFERINGS offerings, APPOINTMENTS appointments, a CRM
+    connection (to a stub served by this process) and `keys` API keys through the app;
+    return (tenant, keys)."""
     from vorel_lite import create_app
+    from vorel_lite.crm.connection import connect as connect_crm
     from vorel_lite.keys import issue_key
-    from vorel_lite.models import Tenant
+    from vorel_lite.models import Appointment, Offering, Tenant
 
     app = create_app(app_config(database, instance))
     with app.app_context():
         tenant = Tenant.create(slug="bench", name="Bench Realty")
         secrets = [issue_key(tenant, SCOPES, name=f"bench-{n}")[1] for n in range(keys)]
+        Offering.insert_many([
+            {"id": offering_id(n), "tenant": tenant.id, "title": f"Offering {n}",
+             "price": f"{1_000_000 + n}.5", "photos": [f"https://example.com/{n}.jpg"],
+             "attributes": {"bedrooms": 2}} for n in range(OFFERINGS)]).execute()
+        # Every CRM push of the run makes its real POST, to a stub in this process.
+        connect_crm(tenant, crm_stub.start(), {"email": "Email"})
+        Appointment.insert_many([
+            {"id": appointment_id(n), "tenant": tenant.id, "customer_name": f"Customer {n}",
+             "customer_phone": "+971500000000",
+             "scheduled_start": f"2030-03-01T{n % 24:02d}:00:00.000000Z",
+             "scheduled_end": f"2030-03-01T{n % 24:02d}:30:00.000000Z"}
+            for n in range(APPOINTMENTS)]).execute()
     app.extensions["vorel_db"].close_all()
     return tenant.id, secrets
 

@@ -8,6 +8,8 @@
 -- BENCH_FRESH_START                     first never-used number ({unique}, {fresh_conversation})
 -- BENCH_LEAD_PREFIX, BENCH_CONVERSATION_PREFIX, BENCH_FRESH_PREFIX  id prefixes (seed.py)
 -- BENCH_DEEP_CURSOR                     the id {deep_cursor} stands for
+-- BENCH_OFFERING_PREFIX, BENCH_OFFERINGS  the seeded offerings {offering} rotates over
+-- BENCH_APPOINTMENT_PREFIX, BENCH_APPOINTMENTS  the seeded appointments {appointment} rotates over
 --
 -- done() prints one line "BENCH_JSON {...}" with the counts and latency percentiles.
 
@@ -40,6 +42,10 @@ function init(args)
    conversation_prefix = env("BENCH_CONVERSATION_PREFIX") or ""
    fresh_prefix = env("BENCH_FRESH_PREFIX") or ""
    deep_cursor = env("BENCH_DEEP_CURSOR") or ""
+   offering_prefix = env("BENCH_OFFERING_PREFIX") or ""
+   offerings = tonumber(env("BENCH_OFFERINGS") or "1")
+   appointment_prefix = env("BENCH_APPOINTMENT_PREFIX") or ""
+   appointments = tonumber(env("BENCH_APPOINTMENTS") or "1")
    index = tonumber(thread_index or 0)
    sent = 0
 end
@@ -56,6 +62,10 @@ local function fill(template, seq, unique)
          return tostring(unique)
       elseif name == "deep_cursor" then
          return deep_cursor
+      elseif name == "offering" then
+         return offering_prefix .. string.format("%012x", seq % offerings)
+      elseif name == "appointment" then
+         return appointment_prefix .. string.format("%012x", seq % appointments)
       end
       return nil -- unknown placeholders stay as they are
    end))

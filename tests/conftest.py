@@ -79,9 +79,42 @@ def lead(client, auth, conversation):
 
 
 @pytest.fixture
+def offering(client, auth):
+    """An offering of tenant acme, as the API returned it."""
+    response = client.post("/api/v1/offerings", headers=auth,
+                           json={"title": "Marina View 2BR", "price": 1850000})
+    assert response.status_code == 201
+    return response.get_json()
+
+
+@pytest.fixture
+def appointment(client, auth):
+    """An appointment of tenant acme, as the API returned it."""
+    response = client.post("/api/v1/appointments", headers=auth, json={
+        "customer_name": "Layla Haddad", "customer_phone": "+971500000001",
+        "scheduled_start": "2030-03-01T10:00:00Z", "scheduled_end": "2030-03-01T11:00:00Z"})
+    assert response.status_code == 201
+    return response.get_json()
+
+
+@pytest.fixture
 def table_counts(app):
     """Return a function counting rows of the API's tables, to prove nothing was written."""
     def counts():
         with app.app_context():
             return {model.__name__: model.select().count() for model in (Conversation, Lead, Event)}
     return counts
+
+
+@pytest.fixture
+def receivers():
+    """Return a function starting a scripted loopback receiver (tests/receiver.py)."""
+    from receiver import Receiver
+    made = []
+
+    def make(*args, **kwargs):
+        made.append(Receiver(*args, **kwargs))
+        return made[-1]
+    yield make
+    for receiver in made:
+        receiver.close()

@@ -1,12 +1,15 @@
 """Probe values derived from JSON Schemas, the ECMA-pattern validator, and the verdicts."""
 import re
+from datetime import datetime, timedelta, timezone
 from collections import namedtuple
+from decimal import Decimal, InvalidOperation
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema import ValidationError as SchemaViolation
 from marshmallow import ValidationError
 
 from openapi_helpers import success_schema
+from vorel_lite.schemas.fields import HTTP_URL_PATTERN
 
 
 # ---------------------------------------------------------------------------------------------
@@ -42,7 +45,24 @@ def ecma_pattern(validator, pattern, instance, schema):
         yield SchemaViolation(f"{instance!r} does not match {pattern!r}")
 
 
-EcmaDraft202012Validator = validators.extend(Draft202012Validator, {"pattern": ecma_pattern})
+def exact_multiple_of(validator, multiple, instance, schema):
+    """multipleOf on the decimal numbers JSON writes, not on their binary approximations.
+
+    jsonschema divides floats: 19.99 / 0.0001 is 199899.99999999997, not an integer, so it
+    would refuse 19.99 for multipleOf 0.0001. A float's repr is the JSON text it is sent as.
+    """
+    if not validator.is_type(instance, "number"):
+        return
+    try:
+        remainder = Decimal(repr(instance)) % Decimal(repr(multiple))
+    except InvalidOperation:  # infinities, 1e300: other keywords (the bounds) judge them
+        return
+    if remainder != 0:
+        yield SchemaViolation(f"{instance!r} is not a multiple of {multiple!r}")
+
+
+EcmaDraft202012Validator = validators.extend(
+    Draft202012Validator, {"pattern": ecma_pattern, "multipleOf": exact_multiple_of})
 FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 
 
@@ -63,13 +83,51 @@ Probe = namedtuple("Probe", "label value target lax", defaults=(None, False))
 
 VALID_UUID = "3f2b8c1e-9d4a-4c6b-8e2f-1a5b7c9d0e3f"
 VALID_EMAIL = "layla@example.com"
-VALID_DATE_TIME = "2026-11-28T17:16:35.123456Z"
+# Two days ago: a valid date-time for every property, the rollup's `since` (1 hour to 90 days
+# ago) included, whenever the tests run.
+BASE_INSTANT = (datetime.now(timezone.utc) - timedelta(days=2)).replace(microsecond=123456)
+
+
+def spelled(offset_minutes=0, fraction=".123456", separator="T", zulu="Z"):
+    """Write BASE_INSTANT (to the second, with fraction) at an offset from UTC."""
+    local = BASE_INSTANT + timedelta(minutes=offset_minutes)
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    suffix = zulu if offset_minutes == 0 and zulu else f"{sign}{hours:02d}:{minutes:02d}"
+    return f"{local:%Y-%m-%d}{separator}{local:%H:%M:%S}{fraction}{suffix}"
+
+
+VALID_DATE_TIME = spelled()
+VALID_DATE = "2030-03-01"
+VALID_URI = "https://example.com/photo.jpg"
+# Date-time properties that must come after another of the same body, a rule JSON Schema cannot
+# say (later: earlier). In a valid body the earlier takes the first of ORDERED_DATE_TIMES and
+# the later the second, before and after every date-time probe value: the rule holds whichever
+# of the two a probe changes.
+LATER_THAN = {"scheduled_end": "scheduled_start"}
+ORDERED_DATE_TIMES = ("2001-01-01T00:00:00Z", "2099-12-31T00:00:00Z")
 
 # Values a pattern matches and misses: a regex cannot be inverted generically, so each pattern
 # used by a request schema needs an entry (the probe generator fails and says so otherwise).
 PATTERN_EXAMPLES = {
     r"^[a-z]{2}(-[A-Z]{2})?$": {"match": ["en", "ar-AE"],
                                 "miss": ["EN", "eng", "e", "en-ae", "en_AE", "ar-AEX"]},
+    r"^[A-Z]{3}$": {"match": ["AED", "USD"],
+                    "miss": ["aed", "AE", "AEDX", "A1D", "\u00c4ED", "AED "]},
+    HTTP_URL_PATTERN: {
+        "match": ["https://example.com/photos/1.jpg", "http://example.com",
+                  "https://cdn.example.com:8443/a%20b/c.jpg?w=800&h=600#top",
+                  "https://example.com/a(1)/b;c=d/@x~!$'*+,=", "https://example.com/a//b/"],
+        "miss": ["ftp://example.com/a.jpg", "HTTPS://example.com/a.jpg", "https://",
+                 "https:///a.jpg", "https://exa mple.com/a.jpg", "https://example.com/a b.jpg",
+                 "https://example.com/\u0644.jpg", "https://example.com/%zz.jpg",
+                 "https://user@example.com/a.jpg", "https://[::1]/a.jpg", "mailto:a@b.com",
+                 "javascript:alert(1)", "example.com/a.jpg", "//example.com/a.jpg",
+                 'https://example.com/a"b.jpg', "https://example.com:123456/a.jpg",
+                 "https://example.com/a.jpg#x#y", "https://example.com/a\\b.jpg"]},
+    r"^[^\u0000-\u001f\u007f]+$": {
+        "match": ["order-1", "طلب ١", "a b", "\u00a0x", "\U0001f600", "k" * 200],
+        "miss": ["a\r\nX-Evil: 1", "tab\there", "\n", "bell\u0007", "del\u007f", "x\u001f"]},
 }
 
 # jsonschema's format checks are looser than the app's:
@@ -85,6 +143,24 @@ LAX_FORMATS = {
     "email": ["layla@", "@example.com", "layla@example", "la yla@example.com",
               "layla@@example.com", "layla@example..com", "layla@example.com\n"],
     "uuid": ["3f2b8c1e-9d4a-4c6b-8e2f-1a5b-7c9d0e3f"],
+    # As strict as the app (Date reads the same YYYY-MM-DD shape with date.fromisoformat).
+    "date": [],
+    # Looser than the app (any scheme, userinfo, IP literals...), but every uri property also
+    # has the app's http(s) pattern, which jsonschema checks too: see PATTERN_EXAMPLES.
+    "uri": [],
+    # Stricter than RFC 3339's grammar, which has no calendar limit: an instant the server must
+    # be able to store is in years 1 to 9999 once moved to UTC. jsonschema's $ lets a final
+    # newline through.
+    "date-time": ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00",
+                  VALID_DATE_TIME + "\n"],
+}
+# Other spellings of valid values, each the same instant as VALID_DATE_TIME (or within a second
+# of it): both must accept them.
+GOOD_FORMATS = {
+    "date-time": [spelled(fraction=""), spelled(4 * 60), spelled(separator="t", zulu="z"),
+                  spelled(-4 * 60), spelled(zulu="").replace("+00:00", "-00:00"),
+                  spelled(fraction=".1234567"), spelled(fraction=".1"),
+                  spelled(23 * 60 + 59)],
 }
 # Non-values every format check rejects; these must get the same verdict from both.
 BAD_FORMATS = {
@@ -92,11 +168,22 @@ BAD_FORMATS = {
     "uuid": ["not-a-uuid", VALID_UUID.replace("-", ""), VALID_UUID[:-1], VALID_UUID + "0",
              " " + VALID_UUID, "{" + VALID_UUID + "}", "urn:uuid:" + VALID_UUID,
              "g" + VALID_UUID[1:], ""],
+    "date": ["2030-02-30", "2030-3-1", "2030-03-01T10:00:00Z", "20300301", "2030-13-01",
+             "0000-01-01", "2030/03/01", "\u0662\u0660\u0663\u0660-03-01", "2030-03-01 ", ""],
+    "uri": ["not a uri", "example.com/a.jpg", ""],
+    "date-time": ["2026-11-28T17:16:35", "2026-11-28", "2026-11-28 17:16:35Z",
+                  "2026-02-30T17:16:35Z", "2026-11-28T17:16:35+0400", "2026-11-28T17:16:35+04",
+                  "2026-11-28T17:16:35+24:00", "2026-11-28T17:16:35.123456+04:60",
+                  "2026-11-28T24:00:00Z", "2026-11-28T23:59:60Z", "2026-13-01T00:00:00Z",
+                  "0000-01-01T00:00:00Z", "2026-11-28T17:16Z", "2026-11-28T17:16:35.Z",
+                  "2026-11-28T17:16:35ZZ", "17:16:35Z", "1764350195", "now",
+                  " " + VALID_DATE_TIME, "\u0662026-11-28T17:16:35Z", ""],
 }
 
 HANDLED_KEYWORDS = {"type", "format", "minLength", "maxLength", "minimum", "maximum", "enum",
-                    "pattern", "nullable", "description", "additionalProperties", "default"}
-HANDLED_TYPES = {"string", "integer", "object", "null"}
+                    "pattern", "nullable", "description", "additionalProperties", "default",
+                    "exclusiveMaximum", "multipleOf", "items", "maxItems"}
+HANDLED_TYPES = {"string", "integer", "number", "array", "object", "null"}
 
 # Every kind of JSON value, for the "wrong type" probes of every property.
 ANY_JSON = [("true", True), ("false", False), ('"5"', "5"), ("5", 5), ("5.0", 5.0),
@@ -129,7 +216,8 @@ def valid_value(schema):
     if kind == "string":
         if "pattern" in schema:
             return PATTERN_EXAMPLES[schema["pattern"]]["match"][0]
-        special = {"uuid": VALID_UUID, "email": VALID_EMAIL, "date-time": VALID_DATE_TIME}
+        special = {"uuid": VALID_UUID, "email": VALID_EMAIL, "date-time": VALID_DATE_TIME,
+                   "date": VALID_DATE, "uri": VALID_URI}
         if schema.get("format") in special:
             return special[schema["format"]]
         return text_of(min(max(5, schema.get("minLength", 0)), schema.get("maxLength", 5)))
@@ -147,10 +235,14 @@ def valid_value(schema):
 
 
 def text_of(length, char="x", format=None):
-    """Return a string of exactly length characters (an email address if format is email)."""
+    """Return a string of exactly length characters (an email address if format is email,
+    an http URI if it is uri)."""
     domain = "@example.com"
     if format == "email" and length > len(domain):
         return char * (length - len(domain)) + domain
+    site = "https://example.com/"
+    if format == "uri" and length > len(site):
+        return site + char * (length - len(site))
     return char * length
 
 
@@ -160,6 +252,7 @@ def string_probes(schema):
     if fmt in BAD_FORMATS:
         probes += [(f"a non-{fmt} {bad!r}", bad, False) for bad in BAD_FORMATS[fmt]]
         probes += [(f"a lax-{fmt} {lax!r}", lax, True) for lax in LAX_FORMATS[fmt]]
+    probes += [(f"a {fmt} {good!r}", good, False) for good in GOOD_FORMATS.get(fmt, [])]
     if fmt == "uuid":
         probes.append(("an uppercase uuid", VALID_UUID.upper(), False))
     minimum, maximum = schema.get("minLength", 0), schema.get("maxLength")
@@ -207,6 +300,44 @@ def integer_probes(schema):
     return [(label, number, False) for label, number in probes]
 
 
+def number_probes(schema):
+    """Probes of a decimal number: its bounds, its step, and floats binary cannot hold."""
+    step = Decimal(repr(schema.get("multipleOf", 0.0001)))
+    probes = [("19.99", 19.99), ("0.1", 0.1), ("0", 0), ("0.0", 0.0), ("-0.0", -0.0),
+              ("-1", -1), ("19.9900 (trailing zeros)", 19.99), ("1e2", 1e2), ("1.5e-3", 1.5e-3),
+              ("10**20", 10**20), ("0.1 + 0.2", 0.1 + 0.2), ("the step", float(step)),
+              ("a tenth of the step", float(step / 10)), ("1.5 steps", float(step * 3 / 2)),
+              ("the number as a string", "19.99")]
+    if "minimum" in schema:
+        low = Decimal(repr(schema["minimum"]))
+        probes += [("minimum", float(low)), ("minimum - the step", float(low - step)),
+                   ("minimum + the step", float(low + step))]
+    if "exclusiveMaximum" in schema:
+        high = Decimal(repr(schema["exclusiveMaximum"]))
+        probes += [("exclusiveMaximum", schema["exclusiveMaximum"]),
+                   ("exclusiveMaximum as a float", float(high)),
+                   ("exclusiveMaximum - 1", int(high) - 1),
+                   ("exclusiveMaximum - the step", float(high - step)),
+                   ("exclusiveMaximum + 1", int(high) + 1)]
+    return [(label, number, False) for label, number in probes]
+
+
+def array_probes(name, schema):
+    """Probes of an array: its length bounds, repeats, and each item probe alone in a list."""
+    items = schema.get("items", {})
+    item = valid_value(items)
+    probes = [("one valid item", [item], False), ("a repeated item", [item, item], False)]
+    if "maxItems" in schema:
+        high = schema["maxItems"]
+        probes += [("maxItems items", [item] * high, False),
+                   ("maxItems + 1 items", [item] * (high + 1), False)]
+    probes += [(f"[item = {label}]", [value], lax)
+               for label, value, lax in value_probes(f"{name} items", items)]
+    probes += [(f"[valid, item = {label}]", [item, value], lax)
+               for label, value, lax in value_probes(f"{name} items", items)]
+    return probes
+
+
 def object_probes(schema):
     return [("a valid object", {"bedrooms": 3, "area": "Marina"}, False),
             ("an object with null and nested values",
@@ -222,9 +353,22 @@ def value_probes(name, schema):
         probes += string_probes(schema)
     if "integer" in types:
         probes += integer_probes(schema)
+    if "number" in types:
+        probes += number_probes(schema)
+    if "array" in types:
+        probes += array_probes(name, schema)
     if "object" in types:
         probes += object_probes(schema)
     return probes
+
+
+def valid_object(properties, names):
+    """Return {name: a valid value} for names, date-times in order (see LATER_THAN)."""
+    body = {name: valid_value(properties[name]) for name in names}
+    for later, earlier in LATER_THAN.items():
+        if later in body and earlier in body:
+            body[earlier], body[later] = ORDERED_DATE_TIMES
+    return body
 
 
 def body_probes(schema, extra_fields):
@@ -235,10 +379,9 @@ def body_probes(schema, extra_fields):
     """
     assert schema.get("type") == "object", schema
     properties, required = schema["properties"], schema.get("required", [])
-    base = {name: valid_value(properties[name]) for name in required}
+    base = valid_object(properties, required)
     probes = [Probe("the required fields only", base),
-              Probe("every field valid",
-                    {name: valid_value(prop) for name, prop in properties.items()}),
+              Probe("every field valid", valid_object(properties, properties)),
               Probe("an empty object", {}),
               Probe("a null body", None), Probe("a list body", [base]),
               Probe("a string body", "x"), Probe("a number body", 5)]

@@ -1,50 +1,95 @@
-"""A webhook receiver on loopback that answers from a script and keeps what it received."""
+"""A scripted HTTP peer on loopback (a webhook receiver, a CRM endpoint) that keeps what it got.
+
+Each POST gets the next answer of the script, then `default`. An answer is a status (with
+the body `ok`), a (status, body) pair (a body that is not bytes is sent as JSON), or one of:
+HANG (never answers), NOT_HTTP (garbage instead of HTTP), TRICKLE (a valid 200 with a JSON
+id, one byte every `trickle_seconds`).
+"""
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HANG = "hang"
+NOT_HTTP = "not http"
+TRICKLE = "trickle"
 
 
 class Receiver:
-    """Answers each POST with the next scripted status (then `default`); HANG never answers."""
+    """Answers each POST from the script; `delay` seconds pass before each answer."""
 
-    def __init__(self, script=(), default=200, delay=0.0):
+    def __init__(self, script=(), default=200, delay=0.0, trickle_seconds=0.2, path="/hooks"):
         self.script, self.default, self.delay = list(script), default, delay
+        self.trickle_seconds = trickle_seconds
         self.received = []
         self.lock = threading.Lock()
         self.release = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     answer = receiver.script.pop(0) if receiver.script else receiver.default
                     receiver.received.append({"headers": dict(self.headers), "body": body,
                                               "answer": answer})
+                self.close_connection = True
                 if answer == HANG:
                     receiver.release.wait(30)
                     return
                 time.sleep(receiver.delay)
-                self.send_response(answer)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                if answer == NOT_HTTP:
+                    self.wfile.write(b"HELLO THERE\r\n\r\n")
+                elif answer == TRICKLE:
+                    receiver.trickle(self.wfile)
+                else:
+                    status, payload = answer if isinstance(answer, tuple) else (answer, b"ok")
+                    receiver.answer(self, status, payload)
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}{path}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
         self.thread.start()
+
+    @staticmethod
+    def answer(handler, status, payload):
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        handler.send_response(status)
+        if 300 <= status < 400:
+            handler.send_header("Location", "http://127.0.0.1:9/elsewhere")
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def trickle(self, stream):
+        text = b'{"id": "slow"}'
+        raw = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n%s" % (len(text), text))
+        try:
+            for byte in raw:
+                stream.write(bytes([byte]))
+                stream.flush()
+                time.sleep(self.trickle_seconds)
+        except OSError:
+            pass  # the sender gave up at its deadline
 
     def close(self):
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+    def requests(self):
+        """Return what was received so far: [{"headers", "body", "answer"}]."""
+        with self.lock:
+            return list(self.received)
 
     def bodies(self):
         """Return the bodies received so far."""

@@ -126,3 +126,45 @@ def test_list_is_newest_first(client, auth):
     page = client.get(CONVERSATIONS, headers=auth).get_json()
     assert [c["id"] for c in page["data"]] == made[::-1]
     assert page["has_more"] is False and page["next_cursor"] is None
+
+
+# --- `flask conversations close`: the operator's action -----------------------------------------
+
+def close(runner, conversation_id):
+    return runner.invoke(args=["conversations", "close", conversation_id])
+
+
+def test_close_sets_closed_and_emits_conversation_closed_once(client, auth, runner,
+                                                              conversation):
+    runner.invoke(args=["webhooks", "add", "--tenant", "acme", "https://hooks.example/h",
+                        "--event", "conversation.closed"])
+    result = close(runner, conversation["id"])
+    assert result.exit_code == 0 and f"Closed {conversation['id']}" in result.output
+    closed = client.get(f"{CONVERSATIONS}/{conversation['id']}", headers=auth).get_json()
+    assert closed == {**conversation, "status": "closed"}
+    events = client.get("/api/v1/events?event=conversation.closed",
+                        headers=auth).get_json()["data"]
+    assert [e["data"] for e in events] == [closed]
+    # Closing again changes nothing and emits nothing.
+    again = close(runner, conversation["id"].upper())
+    assert again.exit_code == 0 and "already closed" in again.output
+    assert len(client.get("/api/v1/events?event=conversation.closed",
+                          headers=auth).get_json()["data"]) == 1
+    listed = runner.invoke(args=["webhooks", "list", "--tenant", "acme"]).output
+    assert "pending=1" in listed
+
+
+@pytest.mark.parametrize("conversation_id", ["3f2b8c1e-9d4a-4c6b-8e2f-1a5b7c9d0e3f",
+                                             "not-a-uuid", ""])
+def test_close_of_an_unknown_conversation_fails_clearly(runner, conversation_id, auth):
+    result = close(runner, conversation_id)
+    assert result.exit_code != 0 and "no conversation" in result.output
+
+
+def test_a_closed_conversation_is_documented_and_listed(client, auth, runner, conversation):
+    close(runner, conversation["id"])
+    listed = client.get(CONVERSATIONS, headers=auth).get_json()["data"]
+    assert [c["status"] for c in listed] == ["closed"]
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert "closed" in document["components"]["schemas"]["Conversation"]["properties"][
+        "status"]["enum"]

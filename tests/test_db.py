@@ -116,3 +116,24 @@ def test_the_schema_file_ships_inside_the_package():
     connection = sqlite3.connect(":memory:")
     connection.executescript(text)
     connection.executescript(text)
+
+
+def test_every_file_vorel_lite_creates_is_private(tmp_path, client, auth, conversation):
+    instance = tmp_path / "instance"
+    assert instance.stat().st_mode & 0o777 == 0o700
+    created = [tmp_path / name for name in ("test.db", "test.db-wal", "test.db-shm")]
+    created += [path for path in instance.iterdir()]
+    assert (tmp_path / "test.db-wal").exists() and (instance / "secret-key").exists()
+    for path in created:
+        if path.exists():
+            assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_an_existing_database_is_made_private(tmp_path):
+    from vorel_lite import create_app
+    database = tmp_path / "old.db"
+    sqlite3.connect(database).close()
+    os.chmod(database, 0o644)
+    create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{database}",
+                "INSTANCE_PATH": str(tmp_path / "instance")})
+    assert database.stat().st_mode & 0o777 == 0o600

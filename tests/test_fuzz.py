@@ -11,9 +11,11 @@ Bounded for `make test`; a bigger run on demand: `make fuzz` (FUZZ_EXAMPLES=1000
 default run is derandomized, so reproducible). `pytest -m "not fuzz"` leaves it out.
 """
 import atexit
+import math
 import os
 import shutil
 import tempfile
+from decimal import Decimal
 from unittest import mock
 
 import jsonschema
@@ -21,6 +23,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import seed as hypothesis_seed
+from marshmallow import ValidationError
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -28,6 +31,7 @@ from vorel_lite import create_app
 from vorel_lite.db import db
 from vorel_lite.keys import SCOPES, issue_key
 from vorel_lite.models import Tenant
+from vorel_lite.schemas.fields import OffsetDateTime
 
 pytestmark = pytest.mark.fuzz
 
@@ -118,11 +122,58 @@ def fuzzed(test):
     return hypothesis_seed(int(SEED))(test) if SEED is not None else test
 
 
+def has_inexact_price(case):
+    """Tell whether an offering body's price is a float such as 0.30000000000000004."""
+    price = case.body.get("price") if isinstance(case.body, dict) else None
+    # The float's repr is the JSON text sent: more than 4 decimals when its exponent is < -4.
+    return (case.path.startswith("/api/v1/offerings") and isinstance(price, float)
+            and math.isfinite(price) and Decimal(repr(price)).as_tuple().exponent < -4)
+
+
+TIMES = ("scheduled_start", "scheduled_end")
+
+
+def instant(value):
+    """Return a date-time as the app stores it (UTC text that sorts as the instants), or None."""
+    try:
+        return OffsetDateTime().deserialize(value)
+    except ValidationError:
+        return None
+
+
+def has_unordered_times(case):
+    """Tell whether an appointment body's times may not be in order, or not storable."""
+    body = case.body if isinstance(case.body, dict) else {}
+    given = [name for name in TIMES if name in body]
+    if not case.path.startswith("/api/v1/appointments") or not given:
+        return False
+    if len(given) == 1:
+        # A PATCH moving one end: the stored row's other end decides.
+        return case.method.upper() == "PATCH"
+    start, end = (instant(body[name]) for name in TIMES)
+    return start is None or end is None or end <= start
+
+
 def excluded_checks(case):
     """Return the checks a case cannot be judged by."""
     # JSON Schema cannot say "a cursor this server handed out": a well-formed but unknown
     # cursor is the spec's documented 400, not a valid input refused.
-    return [positive_data_acceptance] if (case.query or {}).get("cursor") else []
+    if (case.query or {}).get("cursor"):
+        return [positive_data_acceptance]
+    # Nor "a time between 90 days and 1 hour ago" (the weekly rollup's `since`): another
+    # well-formed date-time is the spec's documented 400.
+    if (case.query or {}).get("since"):
+        return [positive_data_acceptance]
+    # schemathesis checks multipleOf 0.0001 in binary floating point, so it takes 0.1 + 0.2
+    # (sent as 0.30000000000000004, more than 4 decimals) for a valid price; the server,
+    # reading the number exactly, rightly refuses it.
+    if has_inexact_price(case):
+        return [positive_data_acceptance]
+    # JSON Schema cannot say that scheduled_end comes after scheduled_start, nor that an
+    # instant must fall in years 1 to 9999 once moved to UTC: such a body is the documented 400.
+    if has_unordered_times(case):
+        return [positive_data_acceptance]
+    return []
 
 
 @schema.parametrize()

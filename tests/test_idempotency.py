@@ -13,7 +13,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from helpers import assert_error
-from openapi_helpers import OPENAPI, operations
+from openapi_helpers import OPENAPI, operations, resolve
+from openapi_probes import valid_object
 from vorel_lite import idempotency
 from vorel_lite.models import Event, IdempotencyKey, Tenant, format_timestamp
 
@@ -44,6 +45,15 @@ def age_keys(app, hours):
 def count_events(app, name):
     with app.app_context():
         return Event.select().where(Event.event == name).count()
+
+
+def valid_body(document, operation):
+    """Return a body of an operation's required fields, each with a valid value."""
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return {}
+    schema = resolve(content["application/json"]["schema"], document)
+    return valid_object(schema["properties"], schema.get("required", []))
 
 
 def assert_conflict_naming_the_header(response, words):
@@ -87,17 +97,61 @@ def test_without_the_header_a_post_is_not_remembered(app, client, auth):
     assert key_rows(app) == []
 
 
-def test_a_4xx_answer_is_replayed_too(app, client, auth, table_counts):
+def test_a_request_refused_before_it_ran_is_not_remembered(app, client, auth, table_counts):
+    # Stripe's rule: a body that fails validation never ran; the corrected retry runs.
     first = client.post(CONVERSATIONS, headers=keyed(auth, "bad-1"), json={"channel": "fax"})
     assert_error(first, 400, "bad_request", field="channel")
-    again = client.post(CONVERSATIONS, headers=keyed(auth, "bad-1"), json={"channel": "fax"})
-    assert (again.status_code, again.data) == (400, first.data)
-    assert again.headers[REPLAYED] == "true"
-    # A corrected body is a new request: it needs a new key.
+    assert key_rows(app) == []
     fixed = client.post(CONVERSATIONS, headers=keyed(auth, "bad-1"), json=BODY)
-    assert_conflict_naming_the_header(fixed, "different request")
-    assert table_counts()["Conversation"] == 0
-    assert [row.status_code for row in key_rows(app)] == [400]
+    assert fixed.status_code == 201 and REPLAYED not in fixed.headers
+    assert [row.status_code for row in key_rows(app)] == [201]
+
+
+@pytest.mark.parametrize("request_options,status", [
+    ({"data": '{"channel": "voice"', "content_type": "application/json"}, 400),
+    ({"data": "{}", "content_type": "application/json"}, 400),
+    ({"data": "channel=voice", "content_type": "application/x-www-form-urlencoded"}, 415),
+    ({"data": "{}", "content_type": "application/json",
+      "headers": {"Content-Encoding": "gzip"}}, 415),
+    ({"data": "x" * (1024 * 1024 + 1), "content_type": "application/json"}, 413),
+])
+def test_no_refusal_before_running_is_stored(app, client, auth, request_options, status):
+    options = dict(request_options)
+    headers = {**keyed(auth, "refused"), **options.pop("headers", {})}
+    assert client.post(CONVERSATIONS, headers=headers, **options).status_code == status
+    assert key_rows(app) == []
+    assert client.post(CONVERSATIONS, headers=keyed(auth, "refused"), json=BODY).status_code \
+        == 201
+
+
+def test_a_key_without_the_scope_is_refused_before_any_replay(app, client, auth, make_key):
+    first = client.post(CONVERSATIONS, headers=keyed(auth, "scoped"), json=BODY)
+    assert first.status_code == 201
+    reader = make_key("acme", scopes=("read", "leads:write"))
+    refused = client.post(CONVERSATIONS, headers=keyed(reader, "scoped"), json=BODY)
+    error = assert_error(refused, 403, "forbidden")
+    assert "conversations:write" in error["message"] and REPLAYED not in refused.headers
+    assert first.get_json()["id"] not in refused.get_data(as_text=True)
+    # Its 403 is not stored either: the right key still gets the first answer.
+    again = client.post(CONVERSATIONS, headers=keyed(auth, "scoped"), json=BODY)
+    assert (again.status_code, again.data) == (201, first.data)
+    assert [row.status_code for row in key_rows(app)] == [201]
+
+
+def test_what_a_running_request_found_is_its_answer_and_is_replayed(app, client, auth,
+                                                                    table_counts):
+    missing = {"conversation_id": str(uuid.uuid4())}
+    first = client.post(LEADS, headers=keyed(auth, "lost-1"), json=missing)
+    assert_error(first, 404, "not_found")
+    again = client.post(LEADS, headers=keyed(auth, "lost-1"), json=missing)
+    assert (again.status_code, again.data) == (404, first.data)
+    assert again.headers[REPLAYED] == "true"
+    # Another body with the key is another request: it needs a new key.
+    other = client.post(LEADS, headers=keyed(auth, "lost-1"),
+                        json={"conversation_id": str(uuid.uuid4())})
+    assert_conflict_naming_the_header(other, "different request")
+    assert table_counts()["Lead"] == 0
+    assert [row.status_code for row in key_rows(app)] == [404]
 
 
 def test_a_5xx_is_not_stored_so_a_retry_runs_again(app, client, auth, monkeypatch, caplog):
@@ -133,12 +187,15 @@ def test_every_post_operation_replays_its_answer(app, client, auth, lead):
     for path, operation in posts:
         url = re.sub(r"{([^}]+)}", lambda m: ids[m.group(1)], path)
         headers = keyed(auth, f"generic-{operation['operationId']}")
-        first = client.post(url, headers=headers, data="[]", content_type="application/json")
+        body = json.dumps(valid_body(document, operation))
+        first = client.post(url, headers=headers, data=body, content_type="application/json")
         assert first.status_code < 500 and REPLAYED not in first.headers, path
-        again = client.post(url, headers=headers, data="[]", content_type="application/json")
+        assert first.status_code not in (400, 413, 415), (path, first.get_json())
+        again = client.post(url, headers=headers, data=body, content_type="application/json")
         assert (again.status_code, again.data) == (first.status_code, first.data), path
         assert again.headers[REPLAYED] == "true", path
-        other = client.post(url, headers=headers, data="{}", content_type="application/json")
+        other = client.post(url, headers=headers, data=body + " ",
+                            content_type="application/json")
         assert_conflict_naming_the_header(other, "different request")
 
 
@@ -286,7 +343,8 @@ def test_expired_keys_are_deleted_without_a_cron(app, client, auth, other_auth):
     assert [row.idempotency_key for row in key_rows(app)] == ["new"]
     # ... and then at most once a minute, so a busy server does not pay for it per request.
     age_keys(app, 25)
-    client.post(CONVERSATIONS, headers=keyed(auth, "newer"), json={})
+    client.post(CONVERSATIONS, headers=keyed(auth, "newer"),
+                json={**BODY, "customer_identifier": "+971500000099"})
     assert {row.idempotency_key for row in key_rows(app)} == {"new", "newer"}
 
 

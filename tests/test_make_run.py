@@ -28,9 +28,9 @@ STOP_TIMEOUT = 30
 class MakeRun:
     """`make run` in its own session, its merged output read by a thread."""
 
-    def __init__(self, instance_path):
+    def __init__(self, instance_path, port=None):
         assert shutil.which("make"), "make is not installed; `make run` cannot be tested"
-        self.port = free_port()
+        self.port = port or free_port()
         env = {name: value for name, value in os.environ.items()
                if not name.startswith(("VOREL_", "MAKE", "MFLAGS"))}
         env["VOREL_INSTANCE_PATH"] = str(instance_path)
@@ -163,3 +163,37 @@ def test_make_run_reuses_the_demo_key_on_the_next_start(tmp_path):
         assert [c["id"] for c in page["data"]] == [conversation["id"]]
     assert (instance / "demo-key").read_text(encoding="ascii").strip() == key
     assert file_mode(instance / "demo-key") == 0o600
+
+
+def printed_customer(run):
+    """Return the customer_identifier of the first printed example call."""
+    match = re.search(r'"customer_identifier": "([^"]+)"', run.log())
+    assert match, run.log()
+    return match.group(1)
+
+
+def test_the_printed_example_works_on_every_start(tmp_path):
+    instance = tmp_path / "instance"
+    for _ in range(2):
+        with MakeRun(instance) as run:
+            key = run.read_key()
+            run.wait_for_port()
+            status, answer = run.request("POST", "/api/v1/conversations", key, {
+                "channel": "whatsapp", "customer_identifier": printed_customer(run)})
+            assert status == 201, (answer, run.log())
+            assert f"listening on http://127.0.0.1:{run.port}" in run.log()
+
+
+def test_a_taken_port_is_said_in_one_line_before_any_key(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        run = MakeRun(tmp_path / "instance", port=taken.getsockname()[1])
+        assert run.process.wait(KEY_TIMEOUT) != 0
+        run.stop()
+    finally:
+        taken.close()
+    log = run.log()
+    assert f"cannot listen on 127.0.0.1:{run.port}" in log and "make run PORT=" in log
+    assert "Traceback" not in log and not KEY.search(log), log

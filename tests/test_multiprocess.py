@@ -7,7 +7,9 @@ a row. The rows are counted with the sqlite3 module straight from the file, not 
 app. `Gunicorn`, `provision` and `Database` are also used by test_crash.py.
 """
 import os
+import json
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -278,3 +280,25 @@ def test_2000_distinct_creates_from_32_clients_all_succeed_and_persist(server, p
     assert rows.count("events") == 2 * PAIRS
     assert not server.problems(), "\n".join(server.problems()[:20])
     print(f"{2 * PAIRS} creates in {elapsed:.1f} s ({2 * PAIRS / elapsed:.0f}/s)")
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "big-1"])
+def test_a_body_over_the_limit_is_refused_unread_by_gunicorn_too(server, provisioned,
+                                                                 idempotency_key):
+    _, _, key = provisioned
+    extra = f"Idempotency-Key: {idempotency_key}\r\n".encode() if idempotency_key else b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=HTTP_TIMEOUT) as sock:
+        sock.sendall(b"POST /api/v1/conversations HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + key.encode() + b"\r\n" + extra +
+                     b"Content-Type: application/json\r\nContent-Length: 314572800\r\n\r\n{")
+        started = time.monotonic()
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        assert time.monotonic() - started < 10
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert json.loads(body)["error"]["code"] == "bad_request"

@@ -8,7 +8,7 @@ from openapi_helpers import (fill, implemented_operations, loader_of, query_oper
 from openapi_probes import (FORMAT_CHECKER, VALID_UUID, body_probes, disagreement,
                             marshmallow_verdict, parse_query, query_object_schema,
                             query_probes, undeclared_fields, vacuity, validator_for)
-from vorel_lite.models import Conversation, Lead
+from vorel_lite.models import Appointment, Conversation, Lead, Offering
 
 # Probe values generated from the served JSON Schemas of every request body and every query
 # parameter set get the same verdict from jsonschema (Draft 2020-12, formats checked), from the
@@ -17,11 +17,13 @@ from vorel_lite.models import Conversation, Lead
 
 def test_the_formats_used_in_request_schemas_are_really_checked():
     # A format the checker does not know is silently ignored: make sure ours are known.
-    assert {"uuid", "email"} <= set(FORMAT_CHECKER.checkers)
+    assert {"uuid", "email", "date-time"} <= set(FORMAT_CHECKER.checkers)
     validator = validator_for({"type": "string", "format": "uuid"})
     assert validator.is_valid(str(uuid.uuid4()))
     assert not validator.is_valid("not-a-uuid")
     assert not validator_for({"format": "email"}).is_valid("not-an-email")
+    assert validator_for({"format": "date-time"}).is_valid("2030-03-01T14:00:00+04:00")
+    assert not validator_for({"format": "date-time"}).is_valid("2030-03-01T10:00:00")
     language = validator_for({"type": "string", "pattern": r"^[a-z]{2}(-[A-Z]{2})?$"})
     assert language.is_valid("ar-AE")
     assert not language.is_valid("en\n")
@@ -122,19 +124,46 @@ def live_verdict_problem(where, probe, expected_accept, response, operation):
         if status != "400":
             return f"{where}: {probe.label}: expected 400, got {status} {response.get_json()}"
         error = response.get_json()["error"]
-        if probe.target and probe.target not in error.get("fields", {}):
+        # An array's item is named with its index: photos.3.
+        named = {name.split(".")[0] for name in error.get("fields", {})}
+        if probe.target and probe.target not in named:
             return f"{where}: {probe.label}: the 400 does not name {probe.target}: {error}"
     return None
 
 
+def stored_row(app, models, method, url, operation):
+    """Return the row a PATCH changes, to put back after each probe, or None.
+
+    Whether a PATCH is valid may depend on the stored row (an appointment's times are checked
+    merged with it): each probe must meet the row as it was.
+    """
+    if method != "patch":
+        return None
+    model = models.get(response_schema_ref(operation["responses"]["200"]).rsplit("/", 1)[1])
+    if model is None:
+        return None
+    with app.app_context():
+        return model.get_by_id(url.rsplit("/", 1)[1])
+
+
 def test_live_request_bodies_answer_as_the_schema_says(app, client, auth, lead, document):
-    conversation_ids = {"lead_id": lead["id"], "conversation_id": lead["conversation_id"]}
+    offering = client.post("/api/v1/offerings", headers=auth,
+                           json={"title": "Probe target", "price": 1}).get_json()
+    conversation_ids = {"lead_id": lead["id"], "conversation_id": lead["conversation_id"],
+                        "offering_id": offering["id"]}
+    # Wider than every date-time probe, so a PATCH moving either end alone keeps them in order.
+    conversation_ids["appointment_id"] = client.post("/api/v1/appointments", headers=auth, json={
+        "customer_name": "Probe target", "customer_phone": "+971500000001",
+        "scheduled_start": "2000-01-01T00:00:00Z",
+        "scheduled_end": "2100-01-01T00:00:00Z"}).get_json()["id"]
     # A conversation without a lead, for createLead's probes (each created lead is deleted).
     spare = client.post("/api/v1/conversations", headers=auth,
                         json={"channel": "webform", "customer_identifier": "spare"}).get_json()
-    references = {"conversation_id": spare["id"]}
+    references = {"conversation_id": spare["id"], "lead_id": lead["id"],
+                  "offering_id": offering["id"]}
     # Created rows are deleted to free their natural key; a handoff has none to free.
-    models = {"Lead": Lead, "Conversation": Conversation, "Handoff": None}
+    models = {"Lead": Lead, "Conversation": Conversation, "Handoff": None,
+              "Offering": Offering, "Appointment": Appointment}
     problems, sent = [], 0
     for name, path, method, operation, schema, validator, loader, probes in \
             body_cases(app, document):
@@ -143,6 +172,7 @@ def test_live_request_bodies_answer_as_the_schema_says(app, client, auth, lead, 
         url = fill(path, conversation_ids)
         created = operation["responses"].get("201")
         model = models[response_schema_ref(created).rsplit("/", 1)[1]] if created else None
+        stored = stored_row(app, models, method, url, operation)
         for probe in probes:
             js_accepts = validator.is_valid(probe.value)
             ms_accepts, _ = marshmallow_verdict(loader, probe.value)
@@ -157,6 +187,9 @@ def test_live_request_bodies_answer_as_the_schema_says(app, client, auth, lead, 
             if model is not None and response.status_code == 201:
                 with app.app_context():
                     model.delete_by_id(response.get_json()["id"])
+            if stored is not None and response.status_code == 200:
+                with app.app_context():
+                    stored.save()
     assert sent > 400
     assert not problems, f"{len(problems)} live disagreements:\n" + "\n".join(problems)
 
@@ -166,6 +199,13 @@ def test_live_query_parameters_answer_as_the_schema_says(app, client, auth, lead
     other = client.post("/api/v1/conversations", headers=auth,
                         json={"channel": "voice", "customer_identifier": "other"}).get_json()
     client.post("/api/v1/leads", headers=auth, json={"conversation_id": other["id"]})
+    for title in ("first", "second"):
+        client.post("/api/v1/offerings", headers=auth, json={"title": title, "price": 1})
+    for day in (1, 2):
+        client.post("/api/v1/appointments", headers=auth, json={
+            "customer_name": "Layla", "customer_phone": "+971500000001",
+            "scheduled_start": f"2030-03-0{day}T10:00:00Z",
+            "scheduled_end": f"2030-03-0{day}T11:00:00Z"})
     problems = []
     for name, path, method, operation, schema, validator, loader, probes in \
             query_cases(app, document):

@@ -84,3 +84,23 @@ def test_a_whole_flow_answers_as_documented(client, auth, other_auth, check):
     check("/api/v1/events", "get", client.get("/api/v1/events", headers={}))
     assert {status for _, _, status in check.checked} == {200, 201, 202, 400, 401, 404, 409,
                                                           415}
+
+
+def test_appointments_answer_as_documented(client, auth, other_auth, lead, check):
+    many, one = "/api/v1/appointments", "/api/v1/appointments/{appointment_id}"
+    body = {"customer_name": "Layla", "customer_phone": "+971500000001",
+            "scheduled_start": "2030-03-01T14:00:00+04:00",
+            "scheduled_end": "2030-03-01T11:00:00Z", "lead_id": lead["id"],
+            "conversation_id": lead["conversation_id"]}
+    made = check(many, "post", client.post(many, headers=auth, json=body))
+    check(many, "post", client.post(many, headers=auth, json={**body, "customer_email": None}))
+    check(many, "post", client.post(many, headers=auth,
+                                    json={**body, "scheduled_end": "2030-03-01T09:00:00Z"}))
+    check(many, "post", client.post(many, headers=other_auth, json=body))
+    check(many, "get", client.get(f"{many}?limit=1", headers=auth))
+    url = f"{many}/{made['id']}"
+    check(one, "get", client.get(url, headers=auth))
+    check(one, "get", client.get(url, headers=other_auth))
+    check(one, "patch", client.patch(url, headers=auth, json={"status": "cancelled"}))
+    check(one, "patch", client.patch(url, headers=auth, json={"lead_id": None}))
+    assert {status for _, _, status in check.checked} == {200, 201, 400, 404}

@@ -13,7 +13,8 @@ example:
 - every error (status >= 400) is `{"error": {"code", "message"}}` as JSON, with at most the
   optional `fields` (on a 400) and `existing_id` (on a 409);
 - nothing was written on a 4xx (nor ever by a GET): the rows of the conversations, leads,
-  events, handoffs, messages and idempotency_keys tables are the same before and after.
+  events, handoffs, messages, offerings, appointments and idempotency_keys tables are the
+  same before and after.
 
 Operations are read from the document, so a new endpoint is covered without touching this
 file; a new path parameter needs one line in SEEDED_IDS.
@@ -29,6 +30,7 @@ import math
 import os
 import shutil
 import tempfile
+from datetime import datetime
 from types import SimpleNamespace
 from unittest import mock
 from urllib.parse import quote_from_bytes
@@ -39,11 +41,13 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from openapi_helpers import resolve
+from receiver import Receiver
 from vorel_lite import config as default_config
 from vorel_lite import create_app
+from vorel_lite.crm.connection import connect as connect_crm
 from vorel_lite.keys import SCOPES, issue_key
-from vorel_lite.models import (Conversation, Event, Handoff, IdempotencyKey, Lead, Message,
-                               Tenant)
+from vorel_lite.models import (Appointment, Conversation, CrmPush, CrmRecord, Event, Handoff,
+                               IdempotencyKey, Lead, Message, Offering, Tenant)
 
 DOCUMENT = "/api/v1/openapi.json"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -51,7 +55,8 @@ HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tra
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "40"))
 SEED = os.environ.get("PROPERTY_SEED")
 # The tables a request could write to; their rows are compared before and after each example.
-WATCHED = (Conversation, Lead, Event, Handoff, Message, IdempotencyKey)
+WATCHED = (Conversation, Lead, Event, Handoff, Message, IdempotencyKey, Offering, Appointment,
+           CrmRecord, CrmPush)
 # Never a right answer here: the key has every scope, the limits are far above the volume.
 NEVER = {401, 403, 429}
 ENVELOPE_CODES = {"bad_request", "unauthorized", "forbidden", "not_found", "conflict",
@@ -68,6 +73,8 @@ HIGH_LIMITS = {"RATELIMIT_PER_KEY": "1000000 per minute",
 SEEDED_IDS = {
     "conversation_id": "conversations",
     "lead_id": "leads",
+    "offering_id": "offerings",
+    "appointment_id": "appointments",
 }
 
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=SEED is None,
@@ -169,7 +176,8 @@ def api(tmp_path_factory):
         for slug in ("acme", "globex"):
             tenant = Tenant.create(slug=slug, name=slug)
             headers[slug] = {"Authorization": f"Bearer {issue_key(tenant, SCOPES)[1]}"}
-    seeded = {slug: {"conversations": [], "leads": []} for slug in headers}
+    seeded = {slug: {"conversations": [], "leads": [], "offerings": [], "appointments": []}
+              for slug in headers}
     for slug, auth in headers.items():
         for number in (1, 2):
             response = client.post("/api/v1/conversations", headers=auth, json={
@@ -181,6 +189,23 @@ def api(tmp_path_factory):
             "conversation_id": seeded[slug]["conversations"][0], "name": "Layla"})
         assert response.status_code == 201, response.get_json()
         seeded[slug]["leads"].append(response.get_json()["id"])
+        for title in ("Marina View 2BR", "Haircut"):
+            response = client.post("/api/v1/offerings", headers=auth,
+                                   json={"title": title, "price": 19.99})
+            assert response.status_code == 201, response.get_json()
+            seeded[slug]["offerings"].append(response.get_json()["id"])
+        for day in (1, 2):
+            response = client.post("/api/v1/appointments", headers=auth, json={
+                "customer_name": "Layla", "customer_phone": "+971500000001",
+                "scheduled_start": f"2030-03-0{day}T10:00:00Z",
+                "scheduled_end": f"2030-03-0{day}T15:00:00+04:00",
+                "lead_id": seeded[slug]["leads"][0]})
+            assert response.status_code == 201, response.get_json()
+            seeded[slug]["appointments"].append(response.get_json()["id"])
+    # acme's CRM is a loopback endpoint, so fuzzed pushes really go out (and refusals don't).
+    crm = Receiver(default=(201, {"id": "crm-1"}))
+    with app.app_context():
+        connect_crm(Tenant.get(Tenant.slug == "acme"), crm.url, {})
     document = client.get(DOCUMENT).get_json()
     # Ids each list answers with, to use as (valid) cursors.
     listed = {}
@@ -196,6 +221,7 @@ def api(tmp_path_factory):
         own=seeded["acme"], other=seeded["globex"], listed=listed,
         all_ids=sorted({i for rows in seeded.values() for ids in rows.values() for i in ids}))
     logger.removeHandler(errors)
+    crm.close()
     logger.setLevel(level)  # create_app set it from LOG_LEVEL for every app of the process
 
 
@@ -363,6 +389,10 @@ def types_of(schema):
 
 
 storable_text = st.characters(codec="utf-8", exclude_characters="\x00")
+# RFC 3339 date-times with an offset, in the years a server can store.
+date_times = st.builds(lambda moment, offset: moment.isoformat() + offset,
+                       st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)),
+                       st.sampled_from(["Z", "+04:00", "-05:30", "+00:00"]))
 
 
 def valid_values(schema, ids):
@@ -377,12 +407,20 @@ def valid_values(schema, ids):
             choices.append(st.emails().filter(lambda e: len(e) <= schema.get("maxLength", 254)))
         elif kind == "string" and "pattern" in schema:
             choices.append(st.from_regex(schema["pattern"], fullmatch=True))
+        elif kind == "string" and schema.get("format") == "date":
+            choices.append(st.dates().map(str))
+        elif kind == "string" and schema.get("format") == "date-time":
+            choices.append(date_times)
         elif kind == "string":
             choices.append(st.text(storable_text, min_size=schema.get("minLength", 0),
                                    max_size=min(schema.get("maxLength", 40), 40)))
         elif kind in ("integer", "number"):
+            top = schema.get("exclusiveMaximum", 2**53 + 1) - 1
             choices.append(st.integers(schema.get("minimum", -2**53),
-                                       schema.get("maximum", 2**53)))
+                                       schema.get("maximum", top)))
+        elif kind == "array":
+            choices.append(st.lists(valid_values(schema.get("items", {}), ids),
+                                    max_size=min(schema.get("maxItems", 3), 3)))
         elif kind == "boolean":
             choices.append(st.booleans())
         elif kind == "object":

@@ -69,14 +69,15 @@ class TestSmallLimits:
         assert_error(refused, 429, "rate_limited")
         assert "Retry-After" in refused.headers
         assert hit(client, {}, 1)[0].status_code == 429
-        # Once an address has guessed too often even a right key is refused, so a 200 cannot
-        # tell a guesser it found one; other addresses are not affected.
-        assert hit(client, auth, 1)[0].status_code == 429
-        elsewhere = client.get("/api/v1/leads", headers=auth,
+        # A valid key from the same address (a NAT, a proxy: everyone) is still served, and
+        # its headers describe its own limits.
+        served = hit(client, auth, 2)
+        assert [r.status_code for r in served] == [200, 200]
+        assert_limit_headers(served[-1], 5, 3)
+        # Other addresses may still fail (and be told so) until their own limit.
+        elsewhere = client.get("/api/v1/leads", headers=bad,
                                environ_base={"REMOTE_ADDR": "192.0.2.7"})
-        assert elsewhere.status_code == 200
-        # The refused request still counted against the key, as every refused request does.
-        assert_limit_headers(elsewhere, 5, 3)
+        assert elsewhere.status_code == 401
 
     def test_successful_requests_do_not_count_as_failures(self, client, make_key):
         for _ in range(2):
@@ -95,3 +96,35 @@ def test_every_authenticated_response_carries_the_headers(client, auth):
 
 def test_openapi_document_is_not_limited(client):
     assert all(r.status_code == 200 for r in hit(client, {}, 8, "/api/v1/openapi.json"))
+
+
+class TestBehindAProxy:
+    @pytest.fixture
+    def config(self, config):
+        return {**config, "RATELIMIT_AUTH_FAILURES": "2 per minute", "TRUSTED_PROXIES": 1}
+
+    def test_the_forwarded_address_is_the_clients(self, client):
+        bad = {"Authorization": "Bearer vapk_live_" + "0" * 48}
+        guesser = {**bad, "X-Forwarded-For": "203.0.113.5"}
+        assert [r.status_code for r in hit(client, guesser, 3)] == [401, 401, 429]
+        neighbour = {**bad, "X-Forwarded-For": "203.0.113.6"}
+        assert hit(client, neighbour, 1)[0].status_code == 401
+
+
+class TestNotBehindAProxy:
+    @pytest.fixture
+    def config(self, config):
+        return {**config, "RATELIMIT_AUTH_FAILURES": "2 per minute"}
+
+    def test_x_forwarded_for_is_ignored_by_default(self, client):
+        bad = {"Authorization": "Bearer vapk_live_" + "0" * 48}
+        answers = [client.get("/api/v1/leads", headers={**bad, "X-Forwarded-For": f"10.0.0.{n}"})
+                   for n in range(3)]
+        assert [r.status_code for r in answers] == [401, 401, 429]
+
+
+@pytest.mark.parametrize("value", [-1, "1", 1.5, True])
+def test_trusted_proxies_must_be_a_count(config, value):
+    from vorel_lite import create_app
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        create_app({**config, "TRUSTED_PROXIES": value})

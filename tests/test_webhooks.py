@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from receiver import HANG, Receiver
+from receiver import HANG
 from vorel_lite.models import WebhookAttempt, WebhookDelivery
 from vorel_lite.webhooks.delivery import run_worker
 
@@ -16,18 +16,6 @@ from vorel_lite.webhooks.delivery import run_worker
 def config(config):
     return {**config, "WEBHOOK_RETRY_BASE_SECONDS": 0, "WEBHOOK_TIMEOUT_SECONDS": 0.5,
             "WEBHOOK_POLL_SECONDS": 0.05}
-
-
-@pytest.fixture
-def receivers():
-    made = []
-
-    def make(*args, **kwargs):
-        made.append(Receiver(*args, **kwargs))
-        return made[-1]
-    yield make
-    for receiver in made:
-        receiver.close()
 
 
 def subscribe(runner, url, *events, tenant="acme"):

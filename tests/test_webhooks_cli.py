@@ -43,9 +43,11 @@ def test_all_events_by_default(app, runner, acme):
 
 @pytest.mark.parametrize("args,complaint", [
     (["--tenant", "acme", "https://x.example", "--event", "lead.deleted"], "lead.deleted"),
-    (["--tenant", "acme", "ftp://x.example/"], "not an http(s) URL"),
-    (["--tenant", "acme", "x.example/hook"], "not an http(s) URL"),
-    (["--tenant", "acme", "https://"], "not an http(s) URL"),
+    (["--tenant", "acme", "ftp://x.example/"], "http(s) URL"),
+    (["--tenant", "acme", "x.example/hook"], "http(s) URL"),
+    (["--tenant", "acme", "https://"], "http(s) URL"),
+    (["--tenant", "acme", "https://x.example/h\r\nX-Injected: 1"], "control character"),
+    (["--tenant", "acme", "https://x.example:99999/h"], "not a valid URL"),
     (["--tenant", "nobody", "https://x.example"], "nobody"),
 ])
 def test_add_refuses_bad_input_clearly(runner, acme, args, complaint):

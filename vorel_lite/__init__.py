@@ -3,9 +3,11 @@ import os
 
 from flask import Flask
 from flask.sessions import SessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, cli, config, db, errors, idempotency, limits, requestlog
-from .api import appointments, conversations, events, leads, offerings
+from . import auth, cli, config, db, errors, idempotency, limits, outbound, requestlog
+from . import api
+from .api import analytics, appointments, conversations, crm, events, leads, offerings
 from .openapi import document
 from .webhooks import secrets
 
@@ -32,13 +34,23 @@ def create_app(test_config=None):
     else:
         app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("VOREL")
-    os.makedirs(app.instance_path, exist_ok=True)
+    trusted = app.config["TRUSTED_PROXIES"]
+    if isinstance(trusted, bool) or not isinstance(trusted, int) or trusted < 0:
+        raise ValueError(f"TRUSTED_PROXIES must be a whole number >= 0, not {trusted!r}.")
+    if trusted:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted)
+    # Under /api/v1 every answer is JSON: a doubled slash is a 404, not a redirect to HTML.
+    app.url_map.merge_slashes = False
+    # The instance folder holds the database, the secret key and the demo key: owner only.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    os.chmod(app.instance_path, 0o700)
     # SECRET_KEY is set (it encrypts webhook secrets), so Flask would otherwise build a
     # cookie signer on every request.
     app.session_interface = NoSessions()
 
     db.init_app(app)
     secrets.init_app(app)
+    outbound.init_app(app)
     requestlog.init_app(app)
     # The limiter checks its limits in its own before_request hook: the key must be known
     # before it runs, and the 401 must come after it so failed attempts are counted.
@@ -48,8 +60,9 @@ def create_app(test_config=None):
     idempotency.init_app(app)
     errors.init_app(app)
 
-    for blueprint in (conversations.bp, leads.bp, appointments.bp, offerings.bp, events.bp,
-                      document.bp):
+    app.after_request(api.answer_options)
+    for blueprint in (conversations.bp, leads.bp, appointments.bp, offerings.bp, analytics.bp,
+                      crm.bp, events.bp, document.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app

@@ -43,13 +43,24 @@ def reject_unauthenticated():
         raise Unauthorized(g.auth_error)
 
 
+def check_scope(scope):
+    """Raise 403 unless the request's key has scope."""
+    if scope not in g.api_key.scope_set:
+        raise Forbidden(f"This API key lacks the '{scope}' scope required here.")
+
+
+def required_scope():
+    """Return the scope the request's view requires, or None."""
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "required_scope", None)
+
+
 def require_scope(scope):
     """Refuse the view with 403 unless the request's key has scope."""
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            if scope not in g.api_key.scope_set:
-                raise Forbidden(f"This API key lacks the '{scope}' scope required here.")
+            check_scope(scope)
             return view(*args, **kwargs)
         wrapper.required_scope = scope
         return wrapper

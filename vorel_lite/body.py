@@ -2,10 +2,10 @@
 import json
 import math
 
-from flask import request
+from flask import g, request
 from marshmallow import ValidationError
 
-from .errors import ApiError, BadRequest
+from .errors import ApiError, BadRequest, clip
 
 MAX_NESTING = 32
 
@@ -18,7 +18,7 @@ def _unique_keys(pairs):
     document = {}
     for key, value in pairs:
         if key in document:
-            raise ValueError(f"key {key!r} appears more than once")
+            raise ValueError(f"key {clip(repr(key))} appears more than once")
         document[key] = value
     return document
 
@@ -35,13 +35,22 @@ class JSONNumber(float):
 def _finite_float(text):
     value = JSONNumber(text)
     if not math.isfinite(value):
-        raise ValueError(f"number {text} is out of range")
+        raise ValueError(f"number {clip(text)} is out of range")
     value.text = text
     return value
 
 
+def check_content_encoding():
+    """Refuse a body in any content coding but identity: it would be read as something else."""
+    coding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if coding not in ("", "identity"):
+        raise ApiError("Content-Encoding must be identity (no gzip, br or deflate bodies).",
+                       status=415)
+
+
 def parse_json_object():
     """Return the request body as a JSON object, or raise the 4xx that says why it is not."""
+    check_content_encoding()
     if not request.is_json:
         raise ApiError("Content-Type must be application/json.", status=415)
     raw = request.get_data(cache=True)
@@ -60,35 +69,58 @@ def parse_json_object():
 
 
 def check_storable(document):
-    """Refuse text no database can store (NUL, lone surrogates) and absurd nesting."""
-    pending = [(document, 1)]
+    """Refuse text no database can store (NUL, lone surrogates) and absurd nesting.
+
+    The 400 names where the text is, as a dotted path (`attributes.note`, `photos.2`).
+    """
+    pending = [(document, 1, "")]
     while pending:
-        value, depth = pending.pop()
+        value, depth, path = pending.pop()
         if depth > MAX_NESTING:
             raise BadRequest(f"Request body nests deeper than {MAX_NESTING} levels.")
         if isinstance(value, dict):
-            pending.extend((k, depth) for k in value)
-            pending.extend((v, depth + 1) for v in value.values())
+            for key, item in value.items():
+                check_text(key, path or "_schema", "a field name")
+                pending.append((item, depth + 1, f"{path}.{key}" if path else key))
         elif isinstance(value, list):
-            pending.extend((v, depth + 1) for v in value)
+            pending.extend((item, depth + 1, f"{path}.{index}")
+                           for index, item in enumerate(value))
         elif isinstance(value, str):
-            if "\x00" in value:
-                raise BadRequest("Request body contains a NUL character (\\u0000) in a string.")
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                raise BadRequest("Request body contains an unpaired UTF-16 surrogate.")
+            check_text(value, path, "the text")
+
+
+def check_text(text, path, what):
+    """Refuse a NUL or an unpaired surrogate in text found at path."""
+    problem = None
+    if "\x00" in text:
+        problem = f"{what} contains a NUL character (\\u0000), which cannot be stored."
+    else:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            problem = f"{what} contains an unpaired UTF-16 surrogate."
+    if problem:
+        name = clip(path)
+        raise BadRequest(f"{name}: {problem}", fields={name: [problem]})
+
+
+def loaded(data):
+    """Note that the request passed its checks and now runs (see idempotency.store_answer)."""
+    g.request_ran = True
+    return data
 
 
 def load_body(schema, **kwargs):
     """Parse the JSON body and load it with a marshmallow schema."""
-    return schema.load(parse_json_object(), **kwargs)
+    return loaded(schema.load(parse_json_object(), **kwargs))
 
 
 def load_optional_body(schema, **kwargs):
-    """Load the body like load_body, except that no body at all (no Content-Type, empty) is {}."""
-    if not request.content_type and not request.get_data(cache=True):
-        return schema.load({}, **kwargs)
+    """Load the body like load_body, except that an empty body is {}, whatever its
+    Content-Type (spec section 1: an empty optional body means no body)."""
+    if not request.get_data(cache=True):
+        check_content_encoding()
+        return loaded(schema.load({}, **kwargs))
     return load_body(schema, **kwargs)
 
 
@@ -98,4 +130,4 @@ def load_query(schema):
                 if len(values) > 1}
     if repeated:
         raise ValidationError(repeated)
-    return schema.load(request.args.to_dict())
+    return loaded(schema.load(request.args.to_dict()))

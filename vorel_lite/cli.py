@@ -1,18 +1,21 @@
 """Operator commands: database set-up, tenants, API keys, and the demo key of `make run`."""
 import os
+import random
 import re
 import threading
 
 import click
-import waitress
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
 
+from .commands.conversations import conversations
 from .commands.offerings import offerings
+from .crm.cli import crm
 from .db import apply_schema, db
 from .keys import ENVS, SCOPES, hash_key, issue_key, revoke_key
 from .models import ApiKey, BaseModel, Tenant
+from .serving import make_server
 from .webhooks.cli import webhooks
 from .webhooks.delivery import run_worker
 
@@ -113,6 +116,11 @@ def revoke(key_or_id):
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 def demo(base_url):
     """Make sure a demo tenant and an all-scopes key exist; print the key and example calls."""
+    print_demo(base_url)
+
+
+def print_demo(base_url):
+    """Print the demo key (made once, kept in the instance folder) and two calls that work."""
     path = os.path.join(current_app.instance_path, DEMO_KEY_FILE)
     secret = read_demo_key(path)
     if secret is None or ApiKey.get_or_none(ApiKey.key_hash == hash_key(secret),
@@ -121,7 +129,9 @@ def demo(base_url):
                   or Tenant.create(slug="demo", name="Demo"))
         _, secret = issue_key(tenant, SCOPES, env="test", name="demo")
         write_private(path, secret)
-    click.echo(DEMO_TEXT.format(key=secret, base=base_url.rstrip("/")))
+    # A new customer each start, so the first example creates a conversation every time.
+    customer = "+9715" + "".join(random.choices("0123456789", k=8))
+    click.echo(DEMO_TEXT.format(key=secret, base=base_url.rstrip("/"), customer=customer))
 
 
 def read_demo_key(path):
@@ -150,7 +160,7 @@ Try it:
 
     curl -s -X POST {base}/api/v1/conversations \\
       -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
-      -d '{{"channel": "whatsapp", "customer_identifier": "+971500000001"}}'
+      -d '{{"channel": "whatsapp", "customer_identifier": "{customer}"}}'
 
     curl -s -X POST {base}/api/v1/leads \\
       -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
@@ -163,18 +173,33 @@ Try it:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--no-webhooks", is_flag=True, help="Leave delivery to `webhooks deliver`.")
+@click.option("--demo", "with_demo", is_flag=True,
+              help="Once listening, print the demo key and example calls (make run).")
 @with_appcontext
-def serve(host, port, threads, no_webhooks):
+def serve(host, port, threads, no_webhooks, with_demo):
     """Serve the API with waitress, delivering webhooks from a background thread."""
     app = current_app._get_current_object()
+    try:
+        server = make_server(app, host, port, threads)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): stop what uses that port, "
+            f"or pick another one, e.g. `make run PORT={port + 1}`.") from None
+    base_url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    if with_demo:
+        print_demo(base_url)
     stop = threading.Event()
     if not no_webhooks:
         threading.Thread(target=deliver_in_background, args=(app, stop), daemon=True,
                          name="webhook-delivery").start()
+    click.echo(f"vorel-lite is listening on {base_url} (Ctrl-C stops it).", err=True)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads)
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
         stop.set()
+        server.close()
 
 
 def deliver_in_background(app, stop):
@@ -185,5 +210,6 @@ def deliver_in_background(app, stop):
 
 def init_app(app):
     """Register the operator commands."""
-    for command in (init_db, reset_db, tenants, keys, demo, serve, webhooks, offerings):
+    for command in (init_db, reset_db, tenants, keys, demo, serve, webhooks, offerings,
+                    conversations, crm):
         app.cli.add_command(command)

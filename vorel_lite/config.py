@@ -13,6 +13,10 @@ RATELIMIT_KEY_PREFIX = "vorel"
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 
+# How many proxies in front of vorel-lite to trust for X-Forwarded-For (Werkzeug's ProxyFix):
+# 0 takes the socket's address as the client's, whatever the header says.
+TRUSTED_PROXIES = 0
+
 # Hours a POST's Idempotency-Key and its stored answer are kept (then the key is free again).
 IDEMPOTENCY_TTL_HOURS = 24
 
@@ -25,9 +29,20 @@ WEBHOOK_TIMEOUT_SECONDS = 10
 WEBHOOK_MAX_ATTEMPTS = 6
 WEBHOOK_RETRY_BASE_SECONDS = 30
 WEBHOOK_POLL_SECONDS = 1.0
+# "deny" refuses webhook and CRM targets that resolve to loopback, private, link-local
+# (cloud metadata) or other non-public addresses; "allow" suits a local n8n.
+WEBHOOK_PRIVATE_TARGETS = "allow"
+
+# Seconds a CRM push may take in all (connect, send, and the whole answer).
+CRM_TIMEOUT_SECONDS = 10
 
 # Encrypts webhook secrets at rest; None: generated once into <instance>/secret-key.
 SECRET_KEY = None
+
+# `flask serve` (waitress): connections open at once, and seconds an idle one is kept. Slow
+# clients hold connections, not threads: allow many.
+SERVE_CONNECTION_LIMIT = 1000
+SERVE_CHANNEL_TIMEOUT = 30
 
 # Level of the one-line-per-request log written to stderr.
 LOG_LEVEL = "INFO"

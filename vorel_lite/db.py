@@ -1,5 +1,6 @@
 """Database lifecycle: the connection proxy, its configuration, and applying schema.sql."""
 import contextlib
+import os
 import sqlite3
 import uuid
 from importlib import resources
@@ -64,6 +65,8 @@ def open_database(url, busy_timeout):
         path = f"file:/vorel-{uuid.uuid4().hex}?vfs=memdb"
         keeper = sqlite3.connect(path, uri=True, check_same_thread=False)
         options["uri"] = True
+    elif not options.get("uri"):
+        make_private(path)
     # Pooled: closing the last connection of a WAL database checkpoints it, which would
     # otherwise happen at the end of every request. A pooled connection serves one thread at
     # a time but not always the same one, hence check_same_thread=False.
@@ -72,6 +75,18 @@ def open_database(url, busy_timeout):
         pragmas={**SQLITE_PRAGMAS, "busy_timeout": busy_timeout * 1000},
         lock_type="IMMEDIATE", check_same_thread=False, **options)
     return database, keeper
+
+
+def make_private(path):
+    """Create the SQLite file readable by its owner alone (or make an existing one so).
+
+    SQLite gives its -wal and -shm files the database file's permissions.
+    """
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        if os.path.exists(name):
+            os.chmod(name, 0o600)
 
 
 def apply_schema():

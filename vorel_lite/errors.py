@@ -11,6 +11,14 @@ log = logging.getLogger("vorel_lite.errors")
 
 CODE_BY_STATUS = {401: "unauthorized", 403: "forbidden", 404: "not_found",
                   409: "conflict", 429: "rate_limited"}
+# Spec section 1: an error quotes at most this many characters of any text the client sent.
+MAX_QUOTED = 100
+
+
+def clip(text, limit=MAX_QUOTED):
+    """Cut client text quoted in an error to limit characters, with an ellipsis."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class ApiError(Exception):
@@ -61,14 +69,19 @@ def envelope(status, message, **extra):
 
 
 def flatten_messages(messages):
-    """Turn marshmallow's nested messages into {field: [message, ...]}."""
+    """Turn marshmallow's nested messages into {field path: [message, ...]}.
+
+    Each name in a path may be the client's (an unknown field, a key of attributes): each is
+    clipped to MAX_QUOTED characters, and so is each message.
+    """
     flat = {}
     for field, value in messages.items():
+        name = clip(field)
         if isinstance(value, dict):
             for inner, inner_messages in flatten_messages(value).items():
-                flat[f"{field}.{inner}"] = inner_messages
+                flat.setdefault(f"{name}.{inner}", []).extend(inner_messages)
         else:
-            flat[field] = [str(m) for m in value]
+            flat.setdefault(name, []).extend(clip(m, 4 * MAX_QUOTED) for m in value)
     return flat
 
 

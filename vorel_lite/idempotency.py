@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, g, request
 from peewee import DatabaseError, IntegrityError
 
+from .auth import check_scope, required_scope
 from .db import db
 from .errors import BadRequest, Conflict
 from .models import IdempotencyKey, format_timestamp
@@ -49,6 +50,10 @@ def claim_or_replay():
         return None
     if not VALID_KEY.fullmatch(key):
         raise BadRequest(INVALID, fields={HEADER: [INVALID.removeprefix(f"{HEADER}: ")]})
+    # A key without the scope neither runs the request nor hears another key's answer.
+    scope = required_scope()
+    if scope is not None:
+        check_scope(scope)
     fingerprint = fingerprint_request()
     delete_expired_when_due()
     claimed, existing = claim(g.api_key.tenant_id, key, fingerprint)
@@ -128,12 +133,17 @@ def delete_expired_when_due():
 
 
 def store_answer(response):
-    """Keep the answer of a claimed request; give the key back after a 5xx, so a retry runs."""
+    """Keep the answer of a request that ran; give the key back otherwise, so a retry runs.
+
+    Stripe's rule: a request refused before it ran (its body or query failed to load: 400,
+    413, 415) is not remembered; neither is a 5xx or a 429. What a request that ran found
+    (a 404 for a linked id, a 409) is its answer.
+    """
     claim_id = g.get("idempotency_claim")
     if claim_id is None:
         return response
-    # A 429 (a route-level limit) is no answer either: the retry must really run.
-    if response.status_code >= 500 or response.status_code == 429:
+    if (not g.get("request_ran") or response.status_code >= 500
+            or response.status_code == 429):
         release(claim_id)
     else:
         with db.atomic():

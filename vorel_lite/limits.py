@@ -13,9 +13,9 @@ def _authenticated():
     return g.get("api_key") is not None
 
 
-def _keyless():
-    """Tell whether the request needs no key (public routes, OPTIONS, other paths)."""
-    return g.get("api_key") is None and g.get("auth_error") is None
+def _not_failing():
+    """Tell whether the request did not fail authentication (valid key, or none needed)."""
+    return g.get("auth_error") is None
 
 
 def _limit_setting(name):
@@ -36,10 +36,10 @@ def init_app(app):
             ApplicationLimit(_limit_setting("RATELIMIT_PER_TENANT"), scope="tenant",
                              key_function=lambda: g.api_key.tenant_id,
                              exempt_when=lambda: not _authenticated()),
-            # Checked on every keyed request but counted only on a 401: once an address has
-            # failed too often, even a right guess is refused, so guessing cannot go on.
+            # Only requests that fail authentication are limited and counted: behind a NAT
+            # or a proxy, a guesser must not lock out every valid key of its address.
             ApplicationLimit(_limit_setting("RATELIMIT_AUTH_FAILURES"), scope=AUTH_FAILURES,
-                             key_function=get_remote_address, exempt_when=_keyless,
+                             key_function=get_remote_address, exempt_when=_not_failing,
                              deduct_when=lambda response: response.status_code == 401),
         ],
         # Headers are written by add_rate_limit_headers, which picks the limit closest to

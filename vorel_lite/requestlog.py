@@ -3,12 +3,13 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import quote
 
 from flask import g, request
 
 log = logging.getLogger("vorel_lite.requests")
 
-SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def start_request():
@@ -23,8 +24,9 @@ def finish_request(response):
     response.headers["X-Request-Id"] = g.get("request_id", "")
     key = g.get("api_key")
     elapsed_ms = (time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000
-    # The path is the client's text: escaped, so it cannot forge or split log lines.
-    path = request.path.encode("unicode_escape").decode("ascii")
+    # The path is the client's text: percent-encoded again (a space, a newline, a NUL...), so
+    # it cannot add fields to the line or split it.
+    path = quote(request.path, safe="/:@!$&'()*+,;=~", errors="backslashreplace")
     log.info("%s %s %s %.1fms tenant=%s key=%s request_id=%s", request.method, path,
              response.status_code, elapsed_ms, key.tenant_id if key else "-",
              key.display_prefix if key else "-", g.get("request_id"))

@@ -136,6 +136,7 @@ CREATE TABLE IF NOT EXISTS handoffs (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS handoffs_lead_id ON handoffs (lead_id);
+CREATE INDEX IF NOT EXISTS handoffs_tenant_created ON handoffs (tenant_id, created_at);
 
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT NOT NULL PRIMARY KEY,
@@ -148,6 +149,7 @@ CREATE TABLE IF NOT EXISTS messages (
     sent_at TEXT NOT NULL,
     UNIQUE (conversation_id, sequence_number)
 );
+CREATE INDEX IF NOT EXISTS messages_tenant_sent ON messages (tenant_id, sent_at);
 
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     id TEXT NOT NULL PRIMARY KEY,

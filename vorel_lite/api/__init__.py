@@ -1,5 +1,5 @@
 """The /api/v1 blueprints and what they share."""
-from flask import g
+from flask import g, request
 
 from ..errors import NotFound
 from ..schemas.fields import is_canonical_uuid
@@ -26,3 +26,13 @@ def get_owned(model, row_id, *, field=None, for_update=False):
 def dump_page(page, schema):
     """Dump the rows of a page with schema."""
     return {**page, "data": schema.dump(page["data"], many=True)}
+
+
+def answer_options(response):
+    """Answer OPTIONS under /api/v1 with 204, its Allow header and no body (spec section 1)."""
+    if (request.method == "OPTIONS" and response.status_code == 200
+            and request.path.startswith(f"{PREFIX}/")):
+        response.status_code = 204
+        response.set_data(b"")
+        response.headers.pop("Content-Type", None)
+    return response

@@ -15,7 +15,9 @@ def new_id():
 
 def format_timestamp(moment):
     """Format an aware datetime as RFC 3339 UTC with six fractional digits and a Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: strftime's %Y writes year 5 as "5", not "0005", and the text
+    # would no longer sort as the instants.
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def utc_now():
@@ -43,3 +45,24 @@ class BaseModel(Model):
         """Apply the fields of a PATCH."""
         for name, value in changes.items():
             setattr(self, name, value)
+
+
+class MergesAttributes:
+    """A model with free-form `attributes` and an `updated_at` (leads, offerings).
+
+    A PATCH shallow-merges attributes into the stored object (a key set to null is deleted),
+    replaces the other fields, and moves updated_at.
+    """
+
+    def apply_changes(self, changes):
+        """Apply a PATCH: attributes shallow-merge (null deletes a key), the rest replace."""
+        changes = dict(changes)
+        if "attributes" in changes:
+            merged = dict(self.attributes)
+            for name, value in changes.pop("attributes").items():
+                if value is None:
+                    merged.pop(name, None)
+                else:
+                    merged[name] = value
+            changes["attributes"] = merged
+        super().apply_changes({**changes, "updated_at": utc_now()})

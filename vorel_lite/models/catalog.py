@@ -1,11 +1,11 @@
 """The tenant's catalog: offerings (properties, services, products)."""
 from peewee import ForeignKeyField, TextField
 
-from .base import BaseModel, JSONTextField, new_id, utc_now
+from .base import BaseModel, JSONTextField, MergesAttributes, new_id, utc_now
 from .tenancy import Tenant
 
 
-class Offering(BaseModel):
+class Offering(MergesAttributes, BaseModel):
     id = TextField(primary_key=True, default=new_id)
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", index=False)
     title = TextField()

@@ -1,7 +1,7 @@
 """The API's resources: conversations, leads, their events, handoffs and messages."""
 from peewee import ForeignKeyField, IntegerField, TextField
 
-from .base import BaseModel, JSONTextField, new_id, utc_now
+from .base import BaseModel, JSONTextField, MergesAttributes, new_id, utc_now
 from .tenancy import Tenant
 
 LEAD_STATUSES = ("new", "qualified", "booked", "converted", "lost")
@@ -37,7 +37,7 @@ class Conversation(BaseModel):
         )
 
 
-class Lead(BaseModel):
+class Lead(MergesAttributes, BaseModel):
     id = TextField(primary_key=True, default=new_id)
     tenant = ForeignKeyField(Tenant, column_name="tenant_id", index=False)
     conversation = ForeignKeyField(Conversation, column_name="conversation_id", unique=True)
@@ -59,19 +59,6 @@ class Lead(BaseModel):
             (("tenant", "created_at", "id"), False),
             (("tenant", "status", "created_at", "id"), False),
         )
-
-    def apply_changes(self, changes):
-        """Apply a PATCH: attributes shallow-merge (null deletes a key), the rest replace."""
-        changes = dict(changes)
-        if "attributes" in changes:
-            merged = dict(self.attributes)
-            for name, value in changes.pop("attributes").items():
-                if value is None:
-                    merged.pop(name, None)
-                else:
-                    merged[name] = value
-            changes["attributes"] = merged
-        super().apply_changes({**changes, "updated_at": utc_now()})
 
 
 class Event(BaseModel):
@@ -101,6 +88,7 @@ class Handoff(BaseModel):
 
     class Meta:
         table_name = "handoffs"
+        indexes = ((("tenant", "created_at"), False),)
 
 
 class Message(BaseModel):
@@ -115,4 +103,7 @@ class Message(BaseModel):
 
     class Meta:
         table_name = "messages"
-        indexes = ((("conversation", "sequence_number"), True),)
+        indexes = (
+            (("conversation", "sequence_number"), True),
+            (("tenant", "sent_at"), False),
+        )

@@ -1,7 +1,8 @@
 """Components of the served document: the seed's, verbatim in meaning, and vorel-lite's own."""
-from ..models import (CHANNELS, CONVERSATION_STATUSES, EVENT_TYPES, HANDOFF_CHANNELS,
-                      LEAD_STATUSES)
+from ..models import (APPOINTMENT_STATUSES, CHANNELS, CONVERSATION_STATUSES, EVENT_TYPES,
+                      HANDOFF_CHANNELS, LEAD_STATUSES)
 from ..schemas.leads import ATTRIBUTES_DESCRIPTION
+from ..schemas.offerings import CURRENCY_PATTERN
 from .jsonschema import nullable
 
 
@@ -9,6 +10,8 @@ STRING = {"type": "string"}
 UUID = {"type": "string", "format": "uuid"}
 DATE_TIME = {"type": "string", "format": "date-time"}
 ATTRIBUTES = {"type": "object", "additionalProperties": True}
+# A price as the API writes it: no sign, no exponent, no trailing zero after the point.
+PRICE_TEXT_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{0,3}[1-9])?$"
 
 LEAD = {
     "type": "object",
@@ -78,6 +81,55 @@ SEND_RESULT = {
     },
 }
 
+OFFERING = {
+    "type": "object",
+    "required": ["id", "title", "price", "price_currency", "external_id", "reference_number",
+                 "title_ar", "description", "description_ar", "address", "photos", "status",
+                 "available_from", "attributes", "created_at", "updated_at"],
+    "properties": {
+        "id": UUID,
+        "title": STRING,
+        "price": {"type": "string", "pattern": PRICE_TEXT_PATTERN,
+                  "description": "Exact decimal text, such as `19.99`: no trailing zeros after "
+                                 "the point (19.90 is `19.9`, 100.0 is `100`)."},
+        "price_currency": {"type": "string", "pattern": CURRENCY_PATTERN},
+        "external_id": nullable(STRING),
+        "reference_number": nullable(STRING),
+        "title_ar": nullable(STRING),
+        "description": nullable(STRING),
+        "description_ar": nullable(STRING),
+        "address": nullable(STRING),
+        "photos": {"type": "array", "items": {"type": "string", "format": "uri"}},
+        "status": nullable(STRING),
+        "available_from": nullable({"type": "string", "format": "date"}),
+        "attributes": ATTRIBUTES,
+        "created_at": DATE_TIME,
+        "updated_at": DATE_TIME,
+    },
+}
+
+APPOINTMENT = {
+    "type": "object",
+    "required": ["id", "customer_name", "customer_phone", "customer_email", "scheduled_start",
+                 "scheduled_end", "location_text", "status", "conversation_id", "lead_id",
+                 "offering_id", "google_calendar_event_id", "created_at"],
+    "properties": {
+        "id": UUID,
+        "customer_name": STRING,
+        "customer_phone": STRING,
+        "customer_email": nullable({"type": "string", "format": "email"}),
+        "scheduled_start": {**DATE_TIME, "description": "UTC."},
+        "scheduled_end": {**DATE_TIME, "description": "UTC; after `scheduled_start`."},
+        "location_text": nullable(STRING),
+        "status": {"type": "string", "enum": list(APPOINTMENT_STATUSES)},
+        "conversation_id": nullable(UUID),
+        "lead_id": nullable(UUID),
+        "offering_id": nullable(UUID),
+        "google_calendar_event_id": nullable({**STRING, "description": "Read-only."}),
+        "created_at": DATE_TIME,
+    },
+}
+
 EVENT = {
     "type": "object",
     "required": ["id", "event", "created_at", "tenant_id", "data"],
@@ -88,6 +140,64 @@ EVENT = {
         "tenant_id": UUID,
         "data": {"type": "object", "description": "The resource as the API returns it."},
     },
+}
+
+
+KIND_COUNTS = {"type": "array", "maxItems": 5, "items": {
+    "type": "object", "required": ["kind", "count"],
+    "properties": {"kind": STRING, "count": {"type": "integer", "minimum": 1}}}}
+NO_DATA = {"type": ["number", "null"], "nullable": True,
+           "description": "Always null: vorel-lite keeps no QA scores (null means no data, "
+                          "never 0)."}
+
+WEEKLY_ROLLUP = {
+    "type": "object",
+    "required": ["since", "computed_at", "qa_avg", "qa_p50", "qa_p95", "conversation_count",
+                 "agent_turn_count", "hallucination_flag_count", "top_flag_kinds",
+                 "top_handoff_reasons"],
+    "properties": {
+        "since": {**DATE_TIME, "description": "Start of the period (inclusive), in UTC."},
+        "computed_at": DATE_TIME,
+        "qa_avg": NO_DATA,
+        "qa_p50": NO_DATA,
+        "qa_p95": NO_DATA,
+        "conversation_count": {"type": "integer", "minimum": 0,
+                               "description": "Conversations created since `since`."},
+        "agent_turn_count": {"type": "integer", "minimum": 0,
+                             "description": "Outbound messages stored by `send` since `since`."},
+        "hallucination_flag_count": {"type": "integer", "const": 0,
+                                     "description": "Always 0: vorel-lite runs no AI agent."},
+        "top_flag_kinds": {**KIND_COUNTS, "maxItems": 0,
+                           "description": "Always empty: vorel-lite runs no AI agent."},
+        "top_handoff_reasons": {**KIND_COUNTS, "description": (
+            "Up to 5 handoff reasons since `since`, most frequent first (ties by reason); "
+            "handoffs without a reason are left out.")},
+    },
+}
+
+CRM_ERROR_CODES = ["not_configured", "crm_rejected", "crm_unavailable", "crm_bad_answer"]
+CRM_PUSH_RESULT = {
+    "oneOf": [
+        {"type": "object", "required": ["ok", "external_id"], "additionalProperties": False,
+         "properties": {
+             "ok": {"type": "boolean", "const": True},
+             "external_id": {**STRING, "description": "The CRM's id of the record (its `id`, "
+                                                      "as text)."},
+             "record_url": {**STRING, "description": "The CRM's `url` of the record, when it "
+                                                     "gave one."}}},
+        {"type": "object", "required": ["ok", "error"], "additionalProperties": False,
+         "properties": {
+             "ok": {"type": "boolean", "const": False},
+             "error": {"type": "object", "required": ["code", "message"],
+                       "additionalProperties": False, "properties": {
+                           "code": {"type": "string", "enum": CRM_ERROR_CODES, "description": (
+                               "`not_configured`: no CRM connected; `crm_rejected`: a 4xx "
+                               "other than 408/429; `crm_unavailable`: a 5xx, 408, 429, "
+                               "timeout or refused connection (retry later); "
+                               "`crm_bad_answer`: a 3xx (not followed), or a 2xx that is not "
+                               "a JSON object with an `id`.")},
+                           "message": STRING}}}},
+    ],
 }
 
 
@@ -216,7 +326,13 @@ SCHEMAS = {
     "ConversationPage": page_of("Conversation"),
     "Handoff": HANDOFF,
     "SendResult": SEND_RESULT,
+    "Appointment": APPOINTMENT,
+    "AppointmentPage": page_of("Appointment"),
     "Event": EVENT,
     "EventPage": page_of("Event"),
+    "Offering": OFFERING,
+    "OfferingPage": page_of("Offering"),
+    "WeeklyRollup": WEEKLY_ROLLUP,
+    "CrmPushResult": CRM_PUSH_RESULT,
     "ErrorEnvelope": ERROR_ENVELOPE,
 }

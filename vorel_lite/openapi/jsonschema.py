@@ -1,8 +1,8 @@
 """Translate marshmallow schemas into the JSON Schema (OpenAPI 3.1) they enforce."""
 from marshmallow import fields, missing, validate
 
-from ..schemas.fields import (CanonicalUUID, FullMatch, JSONInteger, NotUpdatable,
-                              OffsetDateTime, QueryInteger)
+from ..schemas.fields import (CanonicalUUID, Date, FullMatch, HttpUrl, JSONInteger,
+                              NotUpdatable, OffsetDateTime, Price, QueryInteger)
 
 
 def type_of(field):
@@ -15,6 +15,18 @@ def type_of(field):
         return {"type": "string", "format": "uuid"}
     if isinstance(field, OffsetDateTime):
         return {"type": "string", "format": "date-time"}
+    if isinstance(field, Date):
+        return {"type": "string", "format": "date"}
+    if isinstance(field, HttpUrl):
+        return {"type": "string", "format": "uri"}
+    if isinstance(field, Price):
+        # multipleOf is exact in JSON Schema's own terms (a decimal number); validators
+        # computing it in binary floating point get 19.99 wrong.
+        return {"type": "number", "minimum": 0,
+                "exclusiveMaximum": 10 ** Price.INTEGER_DIGITS,
+                "multipleOf": float(f"1e-{Price.FRACTION_DIGITS}")}
+    if isinstance(field, fields.List):
+        return {"type": "array", "items": field_schema(field.inner)}
     if isinstance(field, fields.String):
         return {"type": "string"}
     if isinstance(field, fields.Dict):
@@ -27,8 +39,10 @@ def constraints_of(field):
     keywords = {}
     for validator in field.validators:
         if isinstance(validator, validate.Length):
-            keywords.update({k: v for k, v in (("minLength", validator.min),
-                                               ("maxLength", validator.max)) if v is not None})
+            names = (("minItems", "maxItems") if isinstance(field, fields.List)
+                     else ("minLength", "maxLength"))
+            keywords.update({k: v for k, v in zip(names, (validator.min, validator.max))
+                             if v is not None})
         elif isinstance(validator, validate.Range):
             keywords.update({k: v for k, v in (("minimum", validator.min),
                                                ("maximum", validator.max)) if v is not None})

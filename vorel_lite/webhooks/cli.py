@@ -3,10 +3,10 @@ import signal
 import threading
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from ..models import EVENT_TYPES, Tenant, WebhookSubscription, new_id, utc_now
+from ..outbound import redact_url
 from .delivery import run_worker
 from .secrets import decrypt_secret
 from .sending import post_event
@@ -55,7 +55,8 @@ def list_subscriptions(slug):
     for row in rows:
         events = "all" if len(row.event_set) == len(EVENT_TYPES) else ",".join(row.events.split())
         tally = counts[row.id]
-        click.echo("  ".join([row.id, row.tenant.slug, row.url, events, row.created_at,
+        click.echo("  ".join([row.id, row.tenant.slug, redact_url(row.url), events,
+                              row.created_at,
                               f"{row.secret_prefix}…", f"delivered={tally['delivered']}",
                               f"pending={tally['pending']}", f"dead={tally['dead']}"]))
 
@@ -84,8 +85,10 @@ def send_test(subscription_id):
     row = find_subscription(subscription_id)
     envelope = {"id": new_id(), "event": "webhook.test", "created_at": utc_now(),
                 "tenant_id": row.tenant_id, "data": {"subscription_id": row.id}}
-    outcome = post_event(row.url, decrypt_secret(row.encrypted_secret), envelope, 1,
-                         current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+    try:
+        outcome = post_event(row.url, decrypt_secret(row.encrypted_secret), envelope, 1)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     if not outcome.delivered:
         raise click.ClickException(f"not delivered: {outcome.error or outcome.status_code}")
     click.echo(f"Delivered: HTTP {outcome.status_code} in {outcome.duration_ms} ms.")

@@ -22,6 +22,8 @@ def _at(seconds_from_now):
 
 def lease_seconds():
     """Return how long a claim lasts: longer than any attempt can take."""
+    # An attempt ends by WEBHOOK_TIMEOUT_SECONDS (a deadline for all of it, outbound.py);
+    # the rest is room for recording it on a busy database.
     return 3 * current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 5
 
 
@@ -60,14 +62,18 @@ def renew_claim(delivery):
 
 
 def attempt_delivery(delivery):
-    """Send one claimed delivery and return the Outcome."""
+    """Send one claimed delivery and return the Outcome, whatever goes wrong on the way."""
     subscription = delivery.subscription
     try:
         secret = decrypt_secret(subscription.encrypted_secret)
+        return post_event(subscription.url, secret, envelope_schema.dump(delivery.event),
+                          delivery.attempts)
     except ValueError as exc:
         return Outcome(None, str(exc), 0)
-    return post_event(subscription.url, secret, envelope_schema.dump(delivery.event),
-                      delivery.attempts, current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+    except Exception as exc:
+        # Recorded on this delivery (retried, then dead-lettered) like any failed attempt.
+        log.exception("webhook delivery=%s attempt failed unexpectedly", delivery.id)
+        return Outcome(None, f"internal error: {type(exc).__name__}", 0)
 
 
 def next_state(delivery, outcome):
@@ -82,20 +88,27 @@ def next_state(delivery, outcome):
 
 
 def record_outcome(delivery, outcome, started_at):
-    """Store the attempt and the delivery's new state, unless another worker took it over."""
+    """Store the attempt and the delivery's new state; None if this worker lost the claim."""
     status, next_attempt_at = next_state(delivery, outcome)
     with db.atomic():
-        WebhookAttempt.create(delivery=delivery.id, attempt=delivery.attempts,
-                              started_at=started_at, duration_ms=outcome.duration_ms,
-                              status_code=outcome.status_code, error=outcome.error)
-        (WebhookDelivery
-         .update(status=status, next_attempt_at=next_attempt_at, claim_token=None,
-                 claimed_until=None, last_status_code=outcome.status_code,
-                 last_error=outcome.error,
-                 finished_at=None if status == "pending" else _at(0))
-         .where((WebhookDelivery.id == delivery.id)
-                & (WebhookDelivery.claim_token == delivery.claim_token))
-         .execute())
+        # Only the worker still holding the claim writes: a late one records nothing.
+        kept = (WebhookDelivery
+                .update(status=status, next_attempt_at=next_attempt_at, claim_token=None,
+                        claimed_until=None, last_status_code=outcome.status_code,
+                        last_error=outcome.error,
+                        finished_at=None if status == "pending" else _at(0))
+                .where((WebhookDelivery.id == delivery.id)
+                       & (WebhookDelivery.claim_token == delivery.claim_token))
+                .execute())
+        if kept:
+            WebhookAttempt.create(delivery=delivery.id, attempt=delivery.attempts,
+                                  started_at=started_at, duration_ms=outcome.duration_ms,
+                                  status_code=outcome.status_code, error=outcome.error)
+    if not kept:
+        log.warning("webhook delivery=%s attempt=%s: claim lost before its outcome (%s) was "
+                    "recorded", delivery.id, delivery.attempts,
+                    outcome.status_code or outcome.error)
+        return None
     log.info("webhook %s delivery=%s attempt=%s status=%s -> %s", delivery.event.event,
              delivery.id, delivery.attempts, outcome.status_code or outcome.error, status)
     return status
@@ -105,9 +118,14 @@ def deliver_due(limit=20):
     """Claim and send what is due now; return how many attempts were made."""
     claimed = claim_due(limit)
     for delivery in claimed:
-        if renew_claim(delivery):
-            started_at = _at(0)
-            record_outcome(delivery, attempt_delivery(delivery), started_at)
+        try:
+            if renew_claim(delivery):
+                started_at = _at(0)
+                record_outcome(delivery, attempt_delivery(delivery), started_at)
+        except Exception:
+            # One delivery's trouble (a database hiccup while recording it) never holds up
+            # the others; its claim runs out and it is tried again.
+            log.exception("webhook delivery=%s could not be recorded", delivery.id)
     return len(claimed)
 
 

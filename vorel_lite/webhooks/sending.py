@@ -1,24 +1,14 @@
 """One signed POST of an event envelope to a receiver, and what came of it."""
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from importlib.metadata import version
 
-from .secrets import sign
+from flask import current_app
 
-USER_AGENT = f"vorel-lite/{version('vorel-lite')} (webhooks)"
+from .. import outbound
+from .secrets import sign, sign_standard
+
 MAX_ERROR_TEXT = 500
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is answered as the 3xx it is, and retried
-
-
-# Receivers are reached directly: no proxy from the environment, no redirects followed.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
 
 
 @dataclass
@@ -44,35 +34,37 @@ def encode_envelope(envelope):
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def post_event(url, secret, envelope, attempt, timeout):
-    """POST an envelope, signed with secret, and return the Outcome."""
-    body = encode_envelope(envelope)
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
+def signature_headers(secret, envelope, body, timestamp):
+    """Return the headers that sign body: the hosted product's and Standard Webhooks'."""
+    return {
+        # The hosted product's: hex HMAC-SHA256 of the body, the secret's text as key.
         "X-Webhook-Signature": sign(secret, body),
-        "X-Webhook-Id": envelope["id"],
-        "X-Webhook-Event": envelope["event"],
-        "X-Webhook-Attempt": str(attempt),
-    })
-    started = time.monotonic()
-    status, error = None, None
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        error = f"HTTP {exc.code} {exc.reason}: {read_excerpt(exc)}".strip()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        error = f"timed out after {timeout} s" if "timed out" in str(reason) else str(reason)
-    elapsed = int((time.monotonic() - started) * 1000)
-    return Outcome(status, error[:MAX_ERROR_TEXT] if error else None, elapsed)
+        # Standard Webhooks (standardwebhooks.com): the id and time are signed too, so a
+        # receiver can refuse a replayed or re-labelled delivery.
+        "webhook-id": envelope["id"],
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign_standard(secret, envelope["id"], timestamp, body),
+    }
 
 
-def read_excerpt(response):
-    """Return the start of an error response's body, as text."""
-    try:
-        return response.read(MAX_ERROR_TEXT).decode("utf-8", "replace")
-    except OSError:
-        return ""
+def post_event(url, secret, envelope, attempt):
+    """POST an envelope, signed with secret, and return the Outcome; never raises for the
+    receiver's sake (whatever it answers or does, the Outcome says it).
+
+    Within WEBHOOK_TIMEOUT_SECONDS for all of it; WEBHOOK_PRIVATE_TARGETS applies.
+    """
+    body = encode_envelope(envelope)
+    headers = {"Content-Type": "application/json",
+               **signature_headers(secret, envelope, body, int(time.time())),
+               "X-Webhook-Id": envelope["id"],
+               "X-Webhook-Event": envelope["event"],
+               "X-Webhook-Attempt": str(attempt)}
+    config = current_app.config
+    answer = outbound.post(url, body, headers, config["WEBHOOK_TIMEOUT_SECONDS"],
+                           agent="webhooks", private_targets=config["WEBHOOK_PRIVATE_TARGETS"])
+    if answer.failure is not None:
+        return Outcome(None, answer.error[:MAX_ERROR_TEXT], answer.duration_ms)
+    error = None
+    if not 200 <= answer.status < 300:
+        error = f"HTTP {answer.status}: {outbound.excerpt(answer.body)}"
+    return Outcome(answer.status, error, answer.duration_ms)

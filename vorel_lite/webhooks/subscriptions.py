@@ -1,18 +1,10 @@
 """Managing subscriptions: add, count their deliveries, remove, redrive the dead-lettered."""
-from urllib.parse import urlsplit
-
 from peewee import fn
 
 from ..models import (DELIVERY_STATUSES, EVENT_TYPES, WebhookDelivery, WebhookSubscription,
                       utc_now)
+from ..outbound import check_url
 from .secrets import encrypt_secret, generate_secret
-
-
-def check_url(url):
-    """Refuse anything but an absolute http(s) URL with a host."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url!r}")
 
 
 def add_subscription(tenant, url, events=(), description=None):

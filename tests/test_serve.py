@@ -1,0 +1,75 @@
+"""`flask serve` under abuse: oversized bodies refused unread, slow clients starve nobody."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from processes import connect, free_port, send_json, terminate_group
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW_CLIENTS = 250
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A `flask serve` process on a fresh instance; yields (port, key)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
+    env.update(VOREL_INSTANCE_PATH=str(tmp_path / "instance"), PYTHONUNBUFFERED="1")
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    subprocess.run(flask + ["init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
+    process = subprocess.Popen(flask + ["serve", "--demo", "--port", str(port), "--no-webhooks"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    key = None
+    for line in process.stdout:
+        if line.strip().startswith("vapk_"):
+            key = line.strip()
+        if "listening on" in line:
+            break
+    assert key, "no demo key printed"
+    yield port, key
+    terminate_group(process, 30)
+    process.stdout.close()
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(served):
+    port, key = served
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /api/v1/conversations HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + key.encode() + b"\r\n"
+                     b"Content-Type: application/json\r\n"
+                     b"Content-Length: 314572800\r\n\r\n{")
+        started = time.monotonic()
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes the connection after a 413
+            answer += chunk
+        assert time.monotonic() - started < 5
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert b"Content-Type: application/json" in head
+    assert body.startswith(b'{"error":{"code":"bad_request","message":"Request body is larger')
+
+
+def test_slow_clients_leave_normal_requests_served(served):
+    port, key = served
+    slow = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET /api/v1/leads HTTP/1.1\r\nHost: x\r\n")  # never finished
+            slow.append(sock)
+        for _ in range(3):
+            for sock in slow:
+                sock.sendall(b"X-Slow: 1\r\n")
+            status, _, page = send_json(connect(port, 10), "GET", "/api/v1/leads",
+                                        {"Authorization": f"Bearer {key}"})
+            assert status == 200, page
+            time.sleep(0.2)
+    finally:
+        for sock in slow:
+            sock.close()
