@@ -1,6 +1,7 @@
 """Fixtures: an app on a fresh temporary database per test, and keys to call it with."""
 import pytest
 
+from databases import postgres_or_reason
 from vorel_lite import create_app
 from vorel_lite.keys import SCOPES, issue_key
 from vorel_lite.models import Conversation, Event, Lead, Tenant
@@ -15,10 +16,42 @@ def no_vorel_environment(monkeypatch):
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """The session's throw-away PostgreSQL database, dropped at the end (or a skip)."""
+    database = postgres_or_reason()
+    if isinstance(database, str):
+        pytest.skip(database)
+    yield database
+    database.drop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run tests marked sqlite_only on SQLite alone (deselected, so pytest counts them)."""
+    kept, dropped = [], []
+    for item in items:
+        on_postgres = getattr(item, "callspec", None) and \
+            item.callspec.params.get("database_url") == "postgresql"
+        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Each test that uses the app runs on a fresh SQLite file and on an emptied PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/test.db"
+    database = request.getfixturevalue("postgres")
+    database.empty()
+    return database.url
+
+
 @pytest.fixture
-def config(tmp_path):
+def config(tmp_path, database_url):
     """The test configuration; tests may change it before asking for `app`."""
-    return {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/test.db",
+    return {"TESTING": True, "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(tmp_path / "instance")}
 
 

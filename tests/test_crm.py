@@ -441,3 +441,53 @@ def test_the_log_lists_the_newest_pushes_first_with_a_limit(client, auth, endpoi
     assert "missing email" in lines[1] and re.search(r"\d+ms", lines[0])
     limited = crm_command(runner, "log", "--tenant", "acme", "--limit", "1").stdout
     assert len(limited.splitlines()) == 1
+
+
+def test_a_failed_push_is_not_pinned_by_an_idempotency_key_header(
+        client, auth, endpoint, connect):
+    connect(endpoint.url)
+    endpoint.script = [(503, b"down")]
+    headers = {**auth, "Idempotency-Key": "retry-1"}
+    body = {"object": "lead", "fields": {}, "idempotency_key": "crm-retry-1"}
+    first = client.post(URL, headers=headers, json=body)
+    assert first.get_json()["error"]["code"] == "crm_unavailable"
+    again = client.post(URL, headers=headers, json=body)
+    assert "Idempotent-Replayed" not in again.headers
+    assert again.get_json() == {"ok": True, "external_id": "crm-1"}
+    replayed = client.post(URL, headers=headers, json=body)
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert len(endpoint.requests()) == 2
+
+
+def test_a_remembered_success_is_answered_even_after_disconnect(client, auth, endpoint,
+                                                                connect, runner):
+    connect(endpoint.url)
+    first = push(client, auth)
+    assert runner.invoke(args=["crm", "disconnect", "--tenant", "acme"]).exit_code == 0
+    assert push(client, auth) == first
+    assert push(client, auth, key="new-one")["error"]["code"] == "not_configured"
+
+
+def test_a_tenant_has_at_most_two_pushes_in_flight_per_process(app, auth, connect):
+    hanging = crm_endpoint(default=HANG)
+    try:
+        connect(hanging.url)
+        answers = [None] * 3
+
+        def send(index):
+            answers[index] = app.test_client().post(URL, headers=auth, json={
+                "object": "lead", "fields": {}, "idempotency_key": f"slot-{index}"})
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        hanging.close()
+    codes = sorted(a.get_json()["error"]["code"] for a in answers)
+    assert codes == ["crm_unavailable"] * 3
+    messages = [a.get_json()["error"]["message"] for a in answers]
+    assert sum("in flight" in m for m in messages) == 1
+    assert sum("deadline" in m for m in messages) == 2
+    assert len(hanging.requests()) == 2

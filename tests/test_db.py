@@ -66,6 +66,7 @@ def test_reset_db_asks_first(app, runner, lead):
         assert Lead.select().count() == 0 and Tenant.select().count() == 0
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app):
     with app.app_context():
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -118,6 +119,7 @@ def test_the_schema_file_ships_inside_the_package():
     connection.executescript(text)
 
 
+@pytest.mark.sqlite_only
 def test_every_file_vorel_lite_creates_is_private(tmp_path, client, auth, conversation):
     instance = tmp_path / "instance"
     assert instance.stat().st_mode & 0o777 == 0o700

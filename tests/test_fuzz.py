@@ -164,9 +164,9 @@ def excluded_checks(case):
     # well-formed date-time is the spec's documented 400.
     if (case.query or {}).get("since"):
         return [positive_data_acceptance]
-    # schemathesis checks multipleOf 0.0001 in binary floating point, so it takes 0.1 + 0.2
-    # (sent as 0.30000000000000004, more than 4 decimals) for a valid price; the server,
-    # reading the number exactly, rightly refuses it.
+    # A price with more than 4 decimals (x-decimal-places, which JSON Schema cannot check, and
+    # the floats schemathesis computes, such as 0.30000000000000004): the server, reading the
+    # number exactly, rightly refuses it.
     if has_inexact_price(case):
         return [positive_data_acceptance]
     # JSON Schema cannot say that scheduled_end comes after scheduled_start, nor that an

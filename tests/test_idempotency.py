@@ -177,8 +177,11 @@ def test_a_5xx_is_not_stored_so_a_retry_runs_again(app, client, auth, monkeypatc
     assert count_events(app, "conversation.created") == 1
 
 
-def test_every_post_operation_replays_its_answer(app, client, auth, lead):
+def test_every_post_operation_replays_its_answer(app, client, auth, lead, runner, receivers):
     """Generic: every POST the document lists, including ones added later."""
+    # A CRM that creates records: a failed push is never remembered (spec section 3).
+    runner.invoke(args=["crm", "connect", "--tenant", "acme",
+                        receivers(default=(201, {"id": "crm-1"})).url])
     document = client.get(OPENAPI).get_json()
     ids = {"lead_id": lead["id"], "conversation_id": lead["conversation_id"]}
     posts = [(path, operation) for path, method, operation in operations(document)

@@ -1,9 +1,23 @@
 """Per-key, per-tenant and failed-authentication rate limits, and their headers."""
 import time
+import uuid
 
 import pytest
 
+from databases import REDIS_URL, redis_or_reason
 from helpers import assert_error
+
+
+@pytest.fixture(params=["memory", "redis"])
+def config(request, config):
+    """Every rate-limit test counts in memory and in Redis (own key prefix per test)."""
+    if request.param == "memory":
+        return config
+    reason = redis_or_reason()
+    if reason:
+        pytest.skip(reason)
+    return {**config, "RATELIMIT_STORAGE_URI": REDIS_URL,
+            "RATELIMIT_KEY_PREFIX": f"vorel-test-{uuid.uuid4().hex}"}
 
 
 def hit(client, headers, times, path="/api/v1/leads"):

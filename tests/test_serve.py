@@ -3,12 +3,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from processes import connect, free_port, send_json, terminate_group
+from receiver import HANG, Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_CLIENTS = 250
@@ -73,3 +75,29 @@ def test_slow_clients_leave_normal_requests_served(served):
     finally:
         for sock in slow:
             sock.close()
+
+
+def test_a_tenants_hanging_crm_leaves_the_server_answering(served, tmp_path):
+    port, key = served
+    hanging = Receiver(default=HANG)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
+    env["VOREL_INSTANCE_PATH"] = str(tmp_path / "instance")
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "crm", "connect",
+                    "--tenant", "demo", hanging.url], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    auth = {"Authorization": f"Bearer {key}"}
+    pushes = [threading.Thread(target=send_json, args=(
+        connect(port, 30), "POST", "/api/v1/crm/create-record", auth,
+        {"object": "lead", "fields": {}, "idempotency_key": f"hang-{n}"})) for n in range(8)]
+    try:
+        for push in pushes:
+            push.start()
+        time.sleep(1)
+        # `flask serve` has 8 threads; the tenant's pushes hold at most 2 of them.
+        started = time.monotonic()
+        status, _, _ = send_json(connect(port, 30), "GET", "/api/v1/leads", auth)
+        assert status == 200 and time.monotonic() - started < 5
+    finally:
+        hanging.close()
+        for push in pushes:
+            push.join(30)

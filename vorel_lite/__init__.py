@@ -57,6 +57,7 @@ def create_app(test_config=None):
     app.before_request(auth.identify_key)
     limits.init_app(app)
     app.before_request(auth.reject_unauthenticated)
+    app.before_request(api.refuse_unknown_query)
     idempotency.init_app(app)
     errors.init_app(app)
 

@@ -1,6 +1,7 @@
 """Reading request bodies and query strings into validated data."""
 import json
 import math
+import sys
 
 from flask import g, request
 from marshmallow import ValidationError
@@ -61,7 +62,10 @@ def parse_json_object():
         raise BadRequest(f"Request body is not valid JSON: {exc.msg} at position {exc.pos}.")
     except (ValueError, RecursionError) as exc:
         # Invalid UTF-8, integers too long to convert, Infinity/NaN, absurd nesting.
-        raise BadRequest(f"Request body is not valid JSON: {exc}.")
+        reason = str(exc)
+        if "integer string conversion" in reason:
+            reason = f"a number has more than {sys.get_int_max_str_digits()} digits"
+        raise BadRequest(f"Request body is not valid JSON: {reason}.")
     if not isinstance(value, dict):
         raise BadRequest("Request body must be a JSON object.")
     check_storable(value)

@@ -29,12 +29,17 @@ WEBHOOK_TIMEOUT_SECONDS = 10
 WEBHOOK_MAX_ATTEMPTS = 6
 WEBHOOK_RETRY_BASE_SECONDS = 30
 WEBHOOK_POLL_SECONDS = 1.0
+# Attempts one delivery worker makes at once (threads), at most one per subscription.
+WEBHOOK_CONCURRENCY = 8
 # "deny" refuses webhook and CRM targets that resolve to loopback, private, link-local
 # (cloud metadata) or other non-public addresses; "allow" suits a local n8n.
 WEBHOOK_PRIVATE_TARGETS = "allow"
 
 # Seconds a CRM push may take in all (connect, send, and the whole answer).
 CRM_TIMEOUT_SECONDS = 10
+# CRM pushes one tenant may have in flight at once, per process: each holds a server thread
+# until its CRM answers; more get crm_unavailable (retry) at once.
+CRM_PUSHES_PER_TENANT = 2
 
 # Encrypts webhook secrets at rest; None: generated once into <instance>/secret-key.
 SECRET_KEY = None

@@ -132,6 +132,11 @@ def delete_expired_when_due():
         IdempotencyKey.delete().where(IdempotencyKey.id.in_(expired)).execute()
 
 
+def forget_answer():
+    """Keep this request's answer from being stored: its retry must run again."""
+    g.idempotency_forget = True
+
+
 def store_answer(response):
     """Keep the answer of a request that ran; give the key back otherwise, so a retry runs.
 
@@ -142,8 +147,8 @@ def store_answer(response):
     claim_id = g.get("idempotency_claim")
     if claim_id is None:
         return response
-    if (not g.get("request_ran") or response.status_code >= 500
-            or response.status_code == 429):
+    if (not g.get("request_ran") or g.get("idempotency_forget")
+            or response.status_code >= 500 or response.status_code == 429):
         release(claim_id)
     else:
         with db.atomic():

@@ -169,10 +169,14 @@ def describe(kind, message, timeout):
     return message
 
 
+def printable(text):
+    """Escape control characters (C0, C1) and bidi overrides, for a terminal or a log line."""
+    return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def excerpt(raw, limit=200):
     """Return the start of a peer's answer as one short line of printable, escaped text."""
-    text = " ".join(raw[:limit * 4].decode("utf-8", "replace").split())
-    text = CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = printable(" ".join(raw[:limit * 4].decode("utf-8", "replace").split()))
     return (text[:limit] + "…" if len(text) > limit else text) or "(empty body)"
 
 

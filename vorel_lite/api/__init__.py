@@ -1,5 +1,6 @@
 """The /api/v1 blueprints and what they share."""
-from flask import g, request
+from flask import current_app, g, request
+from marshmallow import ValidationError
 
 from ..errors import NotFound
 from ..schemas.fields import is_canonical_uuid
@@ -36,3 +37,12 @@ def answer_options(response):
         response.set_data(b"")
         response.headers.pop("Content-Type", None)
     return response
+
+
+def refuse_unknown_query():
+    """Refuse query parameters on an operation that takes none (spec section 1: a bad query
+    parameter is a 400), as a list refuses the ones it does not know."""
+    view = current_app.view_functions.get(request.endpoint)
+    operation = getattr(view, "operation", None)
+    if operation is not None and operation.query is None and request.args:
+        raise ValidationError({name: ["Unknown field."] for name in request.args})

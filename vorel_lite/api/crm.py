@@ -4,6 +4,7 @@ from flask import Blueprint, g
 from ..auth import require_scope
 from ..body import load_body
 from ..crm.pushing import create_record
+from ..idempotency import forget_answer
 from ..openapi.registry import documented
 from ..schemas.crm import CrmRecordCreate
 from . import PREFIX
@@ -29,5 +30,9 @@ create_schema = CrmRecordCreate()
 def create_crm_record():
     """Push a record to the tenant's CRM, once per idempotency_key that succeeds."""
     data = load_body(create_schema)
-    return create_record(g.tenant_id, data["object_name"], data["record_fields"],
-                         data["idempotency_key"])
+    result = create_record(g.tenant_id, data["object_name"], data["record_fields"],
+                           data["idempotency_key"])
+    if not result["ok"]:
+        # A failure is not remembered (spec section 3), by an Idempotency-Key header neither.
+        forget_answer()
+    return result

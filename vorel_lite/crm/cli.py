@@ -3,7 +3,7 @@ import click
 from flask.cli import AppGroup
 
 from ..models import CrmConnection, CrmPush, Tenant
-from ..outbound import redact_url
+from ..outbound import printable, redact_url
 from .connection import connect, disconnect, parse_maps, push_counts
 
 crm = AppGroup("crm", help="Connect a tenant's CRM endpoint and read its push log.")
@@ -76,8 +76,9 @@ def log(slug, limit):
     pushes = (CrmPush.select().where(CrmPush.tenant == tenant)
               .order_by(CrmPush.created_at.desc(), CrmPush.id.desc()).limit(limit))
     for push in pushes:
-        line = [push.created_at, push.object, push.idempotency_key, push.outcome,
+        # The key is the client's text: escaped, so it cannot drive the operator's terminal.
+        line = [push.created_at, push.object, printable(push.idempotency_key), push.outcome,
                 str(push.status_code or "-"), f"{push.duration_ms}ms"]
         if push.error:
-            line.append(push.error)
+            line.append(printable(push.error))
         click.echo("  ".join(line))

@@ -4,8 +4,10 @@ The key is claimed under the UNIQUE (tenant_id, idempotency_key) of crm_records 
 POST: concurrent requests with one key push once, the others wait for that push's result. A
 success is remembered and answered again; a failure is not (a retry pushes again).
 """
+import contextlib
 import json
 import math
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +33,11 @@ def create_record(tenant_id, object_name, fields, key):
     {"code", "message"}} with code not_configured, crm_rejected, crm_unavailable or
     crm_bad_answer. Raises BadRequest when two fields map to one CRM field.
     """
+    remembered = CrmRecord.get_or_none((CrmRecord.tenant == tenant_id)
+                                       & (CrmRecord.idempotency_key == key)
+                                       & (CrmRecord.state == "succeeded"))
+    if remembered is not None:
+        return remembered.result
     connection = CrmConnection.get_or_none(CrmConnection.tenant == tenant_id)
     if connection is None:
         return failure("not_configured", "No CRM is connected for this tenant: the operator "
@@ -102,7 +109,42 @@ def wait_for(holder):
         time.sleep(POLL_SECONDS)
 
 
+@contextlib.contextmanager
+def push_slot(tenant_id):
+    """Yield whether the tenant may start one more push in this process (CRM_PUSHES_PER_TENANT).
+
+    A push holds a server thread until its CRM answers (CRM_TIMEOUT_SECONDS at most): the cap
+    keeps one tenant's slow CRM from taking every thread, and so every tenant's requests.
+    """
+    slots = current_app.extensions.setdefault("vorel_crm_slots", {"lock": threading.Lock(),
+                                                                  "busy": {}})
+    with slots["lock"]:
+        busy = slots["busy"].get(tenant_id, 0)
+        granted = busy < current_app.config["CRM_PUSHES_PER_TENANT"]
+        if granted:
+            slots["busy"][tenant_id] = busy + 1
+    try:
+        yield granted
+    finally:
+        if granted:
+            with slots["lock"]:
+                slots["busy"][tenant_id] -= 1
+                if not slots["busy"][tenant_id]:
+                    del slots["busy"][tenant_id]
+
+
 def push_claimed(record, connection, body, timeout):
+    """Make the one POST of a claimed key (within the tenant's share), log it, settle it."""
+    with push_slot(record.tenant_id) as granted:
+        if granted:
+            return push_now(record, connection, body, timeout)
+    settle(record, None)
+    limit = current_app.config["CRM_PUSHES_PER_TENANT"]
+    return failure("crm_unavailable", f"This tenant already has {limit} CRM pushes in flight "
+                                      "on this server: retry shortly.")
+
+
+def push_now(record, connection, body, timeout):
     """Make the one POST of a claimed key, log it, and settle the claim with its answer."""
     try:
         secret = decrypt_secret(connection.encrypted_secret)
@@ -173,9 +215,18 @@ def success(status, raw):
                                          f"holding an id: {outbound.excerpt(raw)}")
     result = {"ok": True, "external_id": external_id if isinstance(external_id, str)
               else json.dumps(external_id)}
-    if isinstance(document.get("url"), str) and document["url"]:
+    if is_http_url(document.get("url")):
         result["record_url"] = document["url"]
     return result
+
+
+def is_http_url(value):
+    """Tell whether a CRM's record url is an http(s) URL (no javascript: for the client)."""
+    try:
+        outbound.check_url(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def usable_id(value):

@@ -176,29 +176,34 @@ WEEKLY_ROLLUP = {
 }
 
 CRM_ERROR_CODES = ["not_configured", "crm_rejected", "crm_unavailable", "crm_bad_answer"]
-CRM_PUSH_RESULT = {
-    "oneOf": [
-        {"type": "object", "required": ["ok", "external_id"], "additionalProperties": False,
-         "properties": {
-             "ok": {"type": "boolean", "const": True},
-             "external_id": {**STRING, "description": "The CRM's id of the record (its `id`, "
-                                                      "as text)."},
-             "record_url": {**STRING, "description": "The CRM's `url` of the record, when it "
-                                                     "gave one."}}},
-        {"type": "object", "required": ["ok", "error"], "additionalProperties": False,
-         "properties": {
-             "ok": {"type": "boolean", "const": False},
-             "error": {"type": "object", "required": ["code", "message"],
-                       "additionalProperties": False, "properties": {
-                           "code": {"type": "string", "enum": CRM_ERROR_CODES, "description": (
-                               "`not_configured`: no CRM connected; `crm_rejected`: a 4xx "
-                               "other than 408/429; `crm_unavailable`: a 5xx, 408, 429, "
-                               "timeout or refused connection (retry later); "
-                               "`crm_bad_answer`: a 3xx (not followed), or a 2xx that is not "
-                               "a JSON object with an `id`.")},
-                           "message": STRING}}}},
-    ],
+CRM_PUSH_SUCCEEDED = {
+    "type": "object", "required": ["ok", "external_id"], "additionalProperties": False,
+    "properties": {
+        "ok": {"type": "boolean", "const": True},
+        "external_id": {**STRING, "description": "The CRM's id of the record (its `id`, as "
+                                                 "text)."},
+        "record_url": {**STRING, "description": "The CRM's `url` of the record, when it gave "
+                                                "an http(s) one."}},
 }
+CRM_PUSH_ERROR = {
+    "type": "object", "required": ["code", "message"], "additionalProperties": False,
+    "properties": {
+        "code": {"type": "string", "enum": CRM_ERROR_CODES, "description": (
+            "`not_configured`: no CRM connected; `crm_rejected`: a 4xx other than 408/429; "
+            "`crm_unavailable`: a 5xx, 408, 429, timeout or refused connection, or the "
+            "tenant's pushes in flight are at their limit (retry later); `crm_bad_answer`: a "
+            "3xx (not followed), or a 2xx that is not a JSON object with an `id`.")},
+        "message": STRING},
+}
+CRM_PUSH_FAILED = {
+    "type": "object", "required": ["ok", "error"], "additionalProperties": False,
+    "properties": {"ok": {"type": "boolean", "const": False},
+                   "error": {"$ref": "#/components/schemas/CrmPushError"}},
+}
+# Named variants: code generators make one model of each (an inline oneOf gets them
+# duplicate names).
+CRM_PUSH_RESULT = {"oneOf": [{"$ref": "#/components/schemas/CrmPushSucceeded"},
+                             {"$ref": "#/components/schemas/CrmPushFailed"}]}
 
 
 def page_of(name):
@@ -334,5 +339,8 @@ SCHEMAS = {
     "OfferingPage": page_of("Offering"),
     "WeeklyRollup": WEEKLY_ROLLUP,
     "CrmPushResult": CRM_PUSH_RESULT,
+    "CrmPushSucceeded": CRM_PUSH_SUCCEEDED,
+    "CrmPushFailed": CRM_PUSH_FAILED,
+    "CrmPushError": CRM_PUSH_ERROR,
     "ErrorEnvelope": ERROR_ENVELOPE,
 }

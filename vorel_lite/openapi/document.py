@@ -29,8 +29,8 @@ def responses_for(operation, has_path_id):
         success["content"] = {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{operation.response}"}}}
     answers = {str(operation.status): success}
-    if operation.request or operation.query:
-        answers["400"] = ref("BadRequest")
+    # Every operation refuses a query parameter it does not take.
+    answers["400"] = ref("BadRequest")
     answers["401"] = ref("Unauthorized")
     answers["403"] = ref("Forbidden")
     if has_path_id or 404 in operation.errors:

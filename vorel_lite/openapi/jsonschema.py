@@ -20,11 +20,12 @@ def type_of(field):
     if isinstance(field, HttpUrl):
         return {"type": "string", "format": "uri"}
     if isinstance(field, Price):
-        # multipleOf is exact in JSON Schema's own terms (a decimal number); validators
-        # computing it in binary floating point get 19.99 wrong.
+        # Not multipleOf 0.0001: validators computing it in binary floating point (Python's
+        # jsonschema, AJV) refuse 19.99, so clients validating with the document would refuse
+        # valid prices. The rule is stated as an extension and in the description instead.
         return {"type": "number", "minimum": 0,
                 "exclusiveMaximum": 10 ** Price.INTEGER_DIGITS,
-                "multipleOf": float(f"1e-{Price.FRACTION_DIGITS}")}
+                "x-decimal-places": Price.FRACTION_DIGITS}
     if isinstance(field, fields.List):
         return {"type": "array", "items": field_schema(field.inner)}
     if isinstance(field, fields.String):

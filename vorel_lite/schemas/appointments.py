@@ -14,8 +14,7 @@ LINK_DESCRIPTION = "Optional; must be {} of your tenant (else 404). Not updatabl
 class ReadOnly(NotUpdatable):
     """A field only the server sets: no body may contain it."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        raise ValidationError("Field is read-only.")
+    message = "Field is read-only."
 
 
 def check_schedule(start, end, moved=("scheduled_end",)):

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, missing, validate
 
 from ..body import JSONNumber
 from ..models import format_timestamp
@@ -80,10 +80,15 @@ class FullMatch(validate.Regexp):
 
 
 class NotUpdatable(fields.Field):
-    """A resource field that a PATCH body may not contain."""
+    """A resource field that a PATCH body may not contain (not even as null)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        raise ValidationError("Field is not updatable.")
+    message = "Field is not updatable."
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if value is missing:
+            return super().deserialize(value, attr, data, **kwargs)
+        # Before marshmallow's null check: null gets the same answer as any other value.
+        raise ValidationError(self.message)
 
 
 class Price(fields.Field):
@@ -135,10 +140,12 @@ class Price(fields.Field):
         return format(Decimal((0, digits, exponent)), "f")
 
 
-# http or https, then an RFC 3986 authority without userinfo, path, query and fragment: every
-# URI this matches is one for RFC 3986 too, so `format: uri` adds nothing the server misses.
+# http or https (in any case: RFC 3986 section 3.1), then an RFC 3986 authority without
+# userinfo, path, query and fragment: every URI this matches is one for RFC 3986 too, so
+# `format: uri` adds nothing the server misses.
 HTTP_URL_PATTERN = (
-    r"^https?://(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(?::[0-9]{1,5})?"
+    r"^[Hh][Tt][Tt][Pp][Ss]?://"
+    r"(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(?::[0-9]{1,5})?"
     r"(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*"
     r"(?:\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?"
     r"(?:#(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$")

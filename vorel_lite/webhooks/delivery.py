@@ -1,6 +1,7 @@
 """The delivery worker: claim due deliveries atomically, send them, record every attempt."""
 import logging
 import random
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -27,22 +28,34 @@ def lease_seconds():
     return 3 * current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 5
 
 
-def claim_due(limit):
-    """Claim up to limit due deliveries for this worker alone; return them with their rows."""
+def claim_due(limit, busy=frozenset()):
+    """Claim up to limit due deliveries for this worker alone; return them with their rows.
+
+    At most one per subscription, and none of the subscriptions in busy (being sent to by
+    this worker already): a slow receiver holds one of the worker's slots, never all.
+    """
     now, token = _at(0), new_id()
     claimable = ((WebhookDelivery.status == "pending")
                  & (WebhookDelivery.next_attempt_at <= now)
                  & (WebhookDelivery.claimed_until.is_null()
                     | (WebhookDelivery.claimed_until < now)))
-    due = (WebhookDelivery.select(WebhookDelivery.id).where(claimable)
-           .order_by(WebhookDelivery.next_attempt_at).limit(limit))
+    candidates = (WebhookDelivery.select(WebhookDelivery.id, WebhookDelivery.subscription)
+                  .where(claimable).order_by(WebhookDelivery.next_attempt_at)
+                  .limit(10 * limit + len(busy)).tuples())
+    chosen, taken = [], set(busy)
+    for delivery_id, subscription_id in candidates:
+        if subscription_id not in taken and len(chosen) < limit:
+            taken.add(subscription_id)
+            chosen.append(delivery_id)
+    if not chosen:
+        return []
     with db.atomic():
-        # The claim conditions are repeated outside the subquery so that a database which
-        # re-checks rows after waiting for a lock (PostgreSQL) skips rows claimed meanwhile.
+        # The claim conditions are checked again: another worker may have claimed a row
+        # since it was read (PostgreSQL re-checks them after waiting for a row lock).
         (WebhookDelivery
          .update(claim_token=token, claimed_until=_at(lease_seconds()),
                  attempts=WebhookDelivery.attempts + 1)
-         .where(WebhookDelivery.id.in_(due) & claimable)
+         .where(WebhookDelivery.id.in_(chosen) & claimable)
          .execute())
     return list(WebhookDelivery.select(WebhookDelivery, WebhookSubscription, Event)
                 .join(WebhookSubscription).switch(WebhookDelivery).join(Event)
@@ -114,10 +127,9 @@ def record_outcome(delivery, outcome, started_at):
     return status
 
 
-def deliver_due(limit=20):
-    """Claim and send what is due now; return how many attempts were made."""
-    claimed = claim_due(limit)
-    for delivery in claimed:
+def send_one(app, delivery):
+    """Attempt one claimed delivery in this thread, with its own app context and connection."""
+    with app.app_context():
         try:
             if renew_claim(delivery):
                 started_at = _at(0)
@@ -126,21 +138,48 @@ def deliver_due(limit=20):
             # One delivery's trouble (a database hiccup while recording it) never holds up
             # the others; its claim runs out and it is tried again.
             log.exception("webhook delivery=%s could not be recorded", delivery.id)
+        finally:
+            db.close()
+
+
+def deliver_due(limit=None):
+    """Claim what is due now and send it concurrently; return how many attempts were made."""
+    limit = limit or current_app.config["WEBHOOK_CONCURRENCY"]
+    claimed = claim_due(limit)
+    app = current_app._get_current_object()
+    with ThreadPoolExecutor(max_workers=max(1, len(claimed))) as pool:
+        list(pool.map(lambda delivery: send_one(app, delivery), claimed))
     return len(claimed)
 
 
 def run_worker(stop, once=False):
-    """Deliver until stop is set (or, with once, until nothing is due)."""
-    while not stop.is_set():
-        try:
-            made = deliver_due()
-        except Exception:
-            # A database hiccup must not kill the worker; the claim's lease covers the rest.
-            log.exception("webhook delivery round failed")
-            made = 0
-        finally:
-            db.close()
-        if made == 0:
-            if once:
-                return
-            stop.wait(current_app.config["WEBHOOK_POLL_SECONDS"])
+    """Deliver until stop is set (or, with once, until nothing is due or in flight).
+
+    WEBHOOK_CONCURRENCY attempts run at once, each in its own thread; as soon as one ends,
+    what is due is claimed again, so a slow receiver never holds up the others.
+    """
+    app = current_app._get_current_object()
+    slots = app.config["WEBHOOK_CONCURRENCY"]
+    in_flight = {}
+    with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="webhook") as pool:
+        while not stop.is_set():
+            claimed = []
+            if len(in_flight) < slots:
+                try:
+                    claimed = claim_due(slots - len(in_flight), frozenset(in_flight.values()))
+                except Exception:
+                    # A database hiccup must not kill the worker; claims' leases cover it.
+                    log.exception("webhook delivery round failed")
+                finally:
+                    db.close()
+            for delivery in claimed:
+                in_flight[pool.submit(send_one, app, delivery)] = delivery.subscription_id
+            if not in_flight:
+                if once:
+                    return
+                stop.wait(app.config["WEBHOOK_POLL_SECONDS"])
+                continue
+            done, _ = wait(in_flight, timeout=app.config["WEBHOOK_POLL_SECONDS"],
+                           return_when=FIRST_COMPLETED)
+            for future in done:
+                del in_flight[future]
