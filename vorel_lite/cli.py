@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
 
+from .commands import find_tenant
 from .commands.conversations import conversations
 from .commands.offerings import offerings
 from .crm.cli import crm
@@ -44,14 +45,6 @@ def reset_db():
         db.drop_tables(BaseModel.__subclasses__())
         apply_schema()
     click.echo("Database emptied.", err=True)
-
-
-def find_tenant(slug):
-    """Return the tenant with slug, or fail the command."""
-    tenant = Tenant.get_or_none(Tenant.slug == slug)
-    if tenant is None:
-        raise click.ClickException(f"no tenant with slug {slug!r}")
-    return tenant
 
 
 @tenants.command("create")

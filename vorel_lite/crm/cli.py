@@ -2,20 +2,13 @@
 import click
 from flask.cli import AppGroup
 
-from ..models import CrmConnection, CrmPush, Tenant
+from ..commands import find_tenant
+from ..models import CrmConnection, CrmPush
 from ..outbound import printable, redact_url
 from .connection import connect, disconnect, parse_maps, push_counts
 
 crm = AppGroup("crm", help="Connect a tenant's CRM endpoint and read its push log.")
 tenant_option = click.option("--tenant", "slug", required=True, help="Slug of the tenant.")
-
-
-def find_tenant(slug):
-    """Return the tenant with slug, or fail the command."""
-    tenant = Tenant.get_or_none(Tenant.slug == slug)
-    if tenant is None:
-        raise click.ClickException(f"no tenant with slug {slug!r}")
-    return tenant
 
 
 def find_connection(tenant):

@@ -5,6 +5,7 @@ import threading
 import click
 from flask.cli import AppGroup
 
+from ..commands import find_tenant
 from ..models import EVENT_TYPES, Tenant, WebhookSubscription, new_id, utc_now
 from ..outbound import redact_url
 from .delivery import run_worker
@@ -31,11 +32,8 @@ def find_subscription(subscription_id):
 @click.option("--description", help="A note for operators.")
 def add(slug, url, events, description):
     """Subscribe URL to events; print the id, then the secret (shown only this once)."""
-    tenant = Tenant.get_or_none(Tenant.slug == slug)
-    if tenant is None:
-        raise click.ClickException(f"no tenant with slug {slug!r}")
     try:
-        row, secret = add_subscription(tenant, url, events, description)
+        row, secret = add_subscription(find_tenant(slug), url, events, description)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(row.id)
