@@ -141,8 +141,9 @@ def store_answer(response):
     """Keep the answer of a request that ran; give the key back otherwise, so a retry runs.
 
     Stripe's rule: a request refused before it ran (its body or query failed to load: 400,
-    413, 415) is not remembered; neither is a 5xx or a 429. What a request that ran found
-    (a 404 for a linked id, a 409) is its answer.
+    413, 415) is not remembered; neither is a 5xx, a 429, or an answer its view asked to
+    forget (a failed CRM push). What a request that ran found (a 404 for a linked id, a 409)
+    is its answer.
     """
     claim_id = g.get("idempotency_claim")
     if claim_id is None:
