@@ -5,7 +5,7 @@ from flask import Flask
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, cli, config, db, errors, idempotency, limits, outbound, requestlog
+from . import auth, cli, config, db, errors, health, idempotency, limits, outbound, requestlog
 from . import api
 from .api import analytics, appointments, conversations, crm, events, leads, offerings
 from .openapi import document
@@ -63,7 +63,7 @@ def create_app(test_config=None):
 
     app.after_request(api.answer_options)
     for blueprint in (conversations.bp, leads.bp, appointments.bp, offerings.bp, analytics.bp,
-                      crm.bp, events.bp, document.bp):
+                      crm.bp, events.bp, document.bp, health.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app
