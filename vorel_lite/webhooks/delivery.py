@@ -41,17 +41,20 @@ def claim_due(limit, busy=frozenset()):
                     | (WebhookDelivery.claimed_until < now)))
     candidates = (WebhookDelivery.select(WebhookDelivery.id, WebhookDelivery.subscription)
                   .where(claimable).order_by(WebhookDelivery.next_attempt_at)
-                  .limit(10 * limit + len(busy)).tuples())
-    chosen, taken = [], set(busy)
-    for delivery_id, subscription_id in candidates:
-        if subscription_id not in taken and len(chosen) < limit:
-            taken.add(subscription_id)
-            chosen.append(delivery_id)
-    if not chosen:
-        return []
+                  .limit(10 * limit + len(busy)))
+    if db.obj.for_update:
+        # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
+        candidates = candidates.for_update(skip_locked=True)
     with db.atomic():
-        # The claim conditions are checked again: another worker may have claimed a row
-        # since it was read (PostgreSQL re-checks them after waiting for a row lock).
+        chosen, taken = [], set(busy)
+        for delivery_id, subscription_id in candidates.tuples():
+            if subscription_id not in taken and len(chosen) < limit:
+                taken.add(subscription_id)
+                chosen.append(delivery_id)
+        if not chosen:
+            return []
+        # The claim conditions are checked again: SQLite has no row locks, and another
+        # worker's claim may have committed since the rows were read.
         (WebhookDelivery
          .update(claim_token=token, claimed_until=_at(lease_seconds()),
                  attempts=WebhookDelivery.attempts + 1)
