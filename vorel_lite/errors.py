@@ -5,6 +5,7 @@ import logging
 from flask import current_app, g, jsonify
 from flask_limiter import RateLimitExceeded
 from marshmallow import ValidationError
+from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("vorel_lite.errors")
@@ -134,8 +135,27 @@ def handle_unexpected(error):
     return jsonify(envelope(500, message)), 500
 
 
+# Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_UNAVAILABLE = 5
+
+
+def handle_database_unavailable(error):
+    """Answer 503 with Retry-After when the database cannot be reached (or stays locked).
+
+    The request's transaction, if any, was rolled back: nothing of it was written.
+    """
+    log.warning("database unavailable (%s), request_id=%s", type(error).__name__,
+                g.get("request_id"))
+    message = (f"The database is unavailable; retry in {RETRY_AFTER_UNAVAILABLE} seconds. "
+               f"Request id {g.get('request_id')}.")
+    return (jsonify(envelope(503, message)), 503,
+            {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)})
+
+
 def init_app(app):
     """Register the envelope handlers."""
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(RateLimitExceeded, handle_rate_limited)

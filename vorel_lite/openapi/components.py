@@ -306,6 +306,9 @@ RESPONSES = {
         "(channel, customer_identifier) pair under your tenant."),
     "PayloadTooLarge": error_response("Request body is larger than the configured limit."),
     "UnsupportedMediaType": error_response("Request body is not `application/json`."),
+    "Unavailable": error_response(
+        "The database cannot be reached; nothing was written. `Retry-After` says when to "
+        "retry.", headers={"Retry-After": INTEGER_HEADER}),
     "RateLimited": error_response(
         "200 req/min per API key exceeded. `Retry-After` header carries seconds-until-reset.",
         headers={"Retry-After": INTEGER_HEADER, **RATE_LIMIT_HEADERS}),

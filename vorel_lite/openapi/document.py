@@ -41,6 +41,7 @@ def responses_for(operation, has_path_id):
         answers["413"] = ref("PayloadTooLarge")
         answers["415"] = ref("UnsupportedMediaType")
     answers["429"] = ref("RateLimited")
+    answers["503"] = ref("Unavailable")
     return answers
 
 
