@@ -57,7 +57,12 @@ def config(tmp_path, database_url):
 
 @pytest.fixture
 def app(config):
-    return create_app(config)
+    app = create_app(config)
+    yield app
+    # A pool's idle connections would otherwise stay open until the app is collected.
+    database = app.extensions["vorel_db"]
+    if hasattr(database, "close_all"):
+        database.close_all()
 
 
 @pytest.fixture

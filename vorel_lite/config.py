@@ -4,6 +4,8 @@
 DATABASE_URL = None
 # Seconds a SQLite writer waits for the write lock before giving up.
 DATABASE_BUSY_TIMEOUT = 15
+# PostgreSQL connections one process keeps at most (its threads share them).
+DATABASE_POOL_SIZE = 20
 
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_PER_KEY = "200 per minute"

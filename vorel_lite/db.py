@@ -40,7 +40,8 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "norm
 def init_app(app):
     """Bind the database proxy to the app's DATABASE_URL and close connections after requests."""
     url = app.config["DATABASE_URL"] or f"sqlite:///{app.instance_path}/vorel.db"
-    database, keeper = open_database(url, app.config["DATABASE_BUSY_TIMEOUT"])
+    database, keeper = open_database(url, app.config["DATABASE_BUSY_TIMEOUT"],
+                                     app.config["DATABASE_POOL_SIZE"])
     app.extensions["vorel_db"] = database
     # An in-memory database lives only while one connection to it is open.
     app.extensions["vorel_db_keeper"] = keeper
@@ -53,10 +54,21 @@ def init_app(app):
     app.teardown_appcontext(close_connection)
 
 
-def open_database(url, busy_timeout):
-    """Return a peewee database for url, plus the connection keeping an in-memory one alive."""
+def open_database(url, busy_timeout, pool_size=20):
+    """Return a peewee database for url, plus the connection keeping an in-memory one alive.
+
+    PostgreSQL is pooled (at most pool_size connections per process, each back in the pool
+    at the end of a request), whether the URL says postgresql:// or postgresql+pool://.
+    """
     if not url.startswith("sqlite"):
-        return connect(url, unquote_user=True, unquote_password=True), None
+        scheme, _, rest = url.partition("://")
+        if scheme in ("postgres", "postgresql"):
+            url = f"postgresql+pool://{rest}"
+        # A request finding the pool full waits for a connection as long as a SQLite writer
+        # waits for the lock, then gets a 503.
+        options = ({"max_connections": pool_size, "stale_timeout": 300, "timeout": busy_timeout}
+                   if "+pool" in url else {})
+        return connect(url, unquote_user=True, unquote_password=True, **options), None
     options = parse(url)
     path, keeper = options.pop("database"), None
     if path in ("", ":memory:"):

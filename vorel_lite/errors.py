@@ -6,6 +6,7 @@ from flask import current_app, g, jsonify
 from flask_limiter import RateLimitExceeded
 from marshmallow import ValidationError
 from peewee import InterfaceError, OperationalError
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("vorel_lite.errors")
@@ -156,6 +157,7 @@ def init_app(app):
     """Register the envelope handlers."""
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(InterfaceError, handle_database_unavailable)
+    app.register_error_handler(MaxConnectionsExceeded, handle_database_unavailable)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(RateLimitExceeded, handle_rate_limited)
