@@ -83,13 +83,16 @@ class Database:
 class Gunicorn:
     """`gunicorn -w N 'app:create_app()'` in its own session, its output in a log file."""
 
-    def __init__(self, tmp_path, database, instance, workers, name="gunicorn"):
+    def __init__(self, tmp_path, database, instance, workers, name="gunicorn", settings=None):
+        """database: a SQLite file's path, or a database URL; settings: more VOREL_* ones."""
         self.workers = workers
         self.port = free_port()
+        url = str(database) if "://" in str(database) else f"sqlite:///{database}"
         env = {key: value for key, value in os.environ.items() if not key.startswith("VOREL_")}
-        env.update(VOREL_INSTANCE_PATH=str(instance), VOREL_DATABASE_URL=f"sqlite:///{database}",
+        env.update(VOREL_INSTANCE_PATH=str(instance), VOREL_DATABASE_URL=url,
                    VOREL_RATELIMIT_PER_KEY=UNLIMITED, VOREL_RATELIMIT_PER_TENANT=UNLIMITED,
                    PYTHONUNBUFFERED="1")
+        env.update({f"VOREL_{name}": str(value) for name, value in (settings or {}).items()})
         self.log_path = tmp_path / f"{name}.log"
         self.log_file = open(self.log_path, "wb")
         self.process = subprocess.Popen(
