@@ -27,6 +27,7 @@ def proxied(postgres, tmp_path):
     with app.app_context():
         _, secret = issue_key(Tenant.create(slug="acme", name="acme"), SCOPES)
     yield app, proxy, {"Authorization": f"Bearer {secret}"}
+    app.extensions["vorel_db"].close_all()
     proxy.close()
 
 

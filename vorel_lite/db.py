@@ -3,6 +3,7 @@ import contextlib
 import os
 import sqlite3
 import uuid
+import weakref
 from importlib import resources
 
 from flask import current_app, has_app_context
@@ -48,9 +49,11 @@ def init_app(app):
     db.initialize(database)
     with database.connection_context():
         apply_schema()
-    # Leave no open connection behind for a forking server (gunicorn --preload) to share.
+    # Leave no open connection behind for a forking server (gunicorn --preload) to share,
+    # and none open once the app is gone (a pool's idle connections outlive requests).
     if hasattr(database, "close_all"):
         database.close_all()
+        weakref.finalize(app, database.close_all)
     app.teardown_appcontext(close_connection)
 
 
