@@ -9,7 +9,6 @@ import json
 import math
 import threading
 import time
-from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from peewee import IntegrityError
@@ -17,7 +16,7 @@ from peewee import IntegrityError
 from .. import outbound
 from ..db import db
 from ..errors import BadRequest, Conflict
-from ..models import CrmConnection, CrmPush, CrmRecord, format_timestamp, utc_now
+from ..models import CrmConnection, CrmPush, CrmRecord, utc_now
 from ..webhooks.secrets import decrypt_secret, sign
 
 # A claim outlives its push by this much, so only a pusher that died loses it.
@@ -76,8 +75,7 @@ def claim(tenant_id, key, timeout):
         try:
             with db.atomic():
                 return CrmRecord.create(tenant=tenant_id, idempotency_key=key, state="pushing",
-                                        claimed_until=seconds_from_now(
-                                            timeout + CLAIM_GRACE_SECONDS)), None
+                                        claimed_until=utc_now(timeout + CLAIM_GRACE_SECONDS)), None
         except IntegrityError:
             holder = CrmRecord.get_or_none((CrmRecord.tenant == tenant_id)
                                            & (CrmRecord.idempotency_key == key))
@@ -245,8 +243,3 @@ def reject_constant(name):
 def failure(code, message):
     """Return the answer body of a push that did not create a record."""
     return {"ok": False, "error": {"code": code, "message": message}}
-
-
-def seconds_from_now(seconds):
-    """Return the timestamp seconds from now."""
-    return format_timestamp(datetime.now(timezone.utc) + timedelta(seconds=seconds))

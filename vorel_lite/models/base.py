@@ -1,7 +1,7 @@
 """What every model shares: the base class, id and timestamp helpers, JSON text columns."""
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from peewee import Model, TextField
 
@@ -20,9 +20,9 @@ def format_timestamp(moment):
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
-def utc_now():
-    """Return the current time as a vorel-lite timestamp string."""
-    return format_timestamp(datetime.now(timezone.utc))
+def utc_now(seconds=0):
+    """Return the current time, moved by seconds (negative: earlier), as a timestamp string."""
+    return format_timestamp(datetime.now(timezone.utc) + timedelta(seconds=seconds))
 
 
 class JSONTextField(TextField):

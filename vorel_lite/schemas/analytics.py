@@ -1,9 +1,9 @@
 """The weekly rollup's query and representation."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validates
 
-from ..models import format_timestamp
+from ..models import utc_now
 from .fields import OffsetDateTime
 
 # Spec section 3, Weekly rollup: `since` is at least 1 hour and at most 90 days in the past.
@@ -14,7 +14,7 @@ DEFAULT_SINCE = timedelta(days=7)
 
 def ago(delta):
     """Return the timestamp delta before now."""
-    return format_timestamp(datetime.now(timezone.utc) - delta)
+    return utc_now(-delta.total_seconds())
 
 
 class RollupQuery(Schema):

@@ -2,23 +2,18 @@
 import logging
 import random
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
 from ..db import db
 from ..models import (Event, WebhookAttempt, WebhookDelivery, WebhookSubscription,
-                      format_timestamp, new_id)
+                      new_id, utc_now)
 from ..schemas.events import EventOut
 from .secrets import decrypt_secret
 from .sending import Outcome, post_event
 
 log = logging.getLogger("vorel_lite.webhooks")
 envelope_schema = EventOut()
-
-
-def _at(seconds_from_now):
-    return format_timestamp(datetime.now(timezone.utc) + timedelta(seconds=seconds_from_now))
 
 
 def lease_seconds():
@@ -34,7 +29,7 @@ def claim_due(limit, busy=frozenset()):
     At most one per subscription, and none of the subscriptions in busy (being sent to by
     this worker already): a slow receiver holds one of the worker's slots, never all.
     """
-    now, token = _at(0), new_id()
+    now, token = utc_now(), new_id()
     claimable = ((WebhookDelivery.status == "pending")
                  & (WebhookDelivery.next_attempt_at <= now)
                  & (WebhookDelivery.claimed_until.is_null()
@@ -56,7 +51,7 @@ def claim_due(limit, busy=frozenset()):
         # The claim conditions are checked again: SQLite has no row locks, and another
         # worker's claim may have committed since the rows were read.
         (WebhookDelivery
-         .update(claim_token=token, claimed_until=_at(lease_seconds()),
+         .update(claim_token=token, claimed_until=utc_now(lease_seconds()),
                  attempts=WebhookDelivery.attempts + 1)
          .where(WebhookDelivery.id.in_(chosen) & claimable)
          .execute())
@@ -69,8 +64,8 @@ def renew_claim(delivery):
     """Extend this worker's claim for one attempt; False if the claim was lost meanwhile."""
     # A batch is sent one by one, so the batch's lease may run out before a delivery's turn:
     # renewing right before sending is what keeps two workers from sending one attempt.
-    now = _at(0)
-    return (WebhookDelivery.update(claimed_until=_at(lease_seconds()))
+    now = utc_now()
+    return (WebhookDelivery.update(claimed_until=utc_now(lease_seconds()))
             .where((WebhookDelivery.id == delivery.id)
                    & (WebhookDelivery.claim_token == delivery.claim_token)
                    & (WebhookDelivery.claimed_until >= now))
@@ -100,7 +95,7 @@ def next_state(delivery, outcome):
     if outcome.permanent or used >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
         return "dead", delivery.next_attempt_at
     base = current_app.config["WEBHOOK_RETRY_BASE_SECONDS"]
-    return "pending", _at(base * 2 ** (used - 1) * random.uniform(0.75, 1.25))
+    return "pending", utc_now(base * 2 ** (used - 1) * random.uniform(0.75, 1.25))
 
 
 def record_outcome(delivery, outcome, started_at):
@@ -112,7 +107,7 @@ def record_outcome(delivery, outcome, started_at):
                 .update(status=status, next_attempt_at=next_attempt_at, claim_token=None,
                         claimed_until=None, last_status_code=outcome.status_code,
                         last_error=outcome.error,
-                        finished_at=None if status == "pending" else _at(0))
+                        finished_at=None if status == "pending" else utc_now())
                 .where((WebhookDelivery.id == delivery.id)
                        & (WebhookDelivery.claim_token == delivery.claim_token))
                 .execute())
@@ -135,7 +130,7 @@ def send_one(app, delivery):
     with app.app_context():
         try:
             if renew_claim(delivery):
-                started_at = _at(0)
+                started_at = utc_now()
                 record_outcome(delivery, attempt_delivery(delivery), started_at)
         except Exception:
             # One delivery's trouble (a database hiccup while recording it) never holds up
