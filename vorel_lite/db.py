@@ -1,15 +1,16 @@
-"""Database lifecycle: the connection proxy, its configuration, and applying schema.sql."""
+"""Database lifecycle: the connection proxy, its configuration, and the schema upgrade."""
 import contextlib
 import os
 import sqlite3
 import uuid
 import weakref
-from importlib import resources
 
 from flask import current_app, has_app_context
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledSqliteDatabase
+
+from .migrations import upgrade
 
 
 class AppDatabaseProxy(DatabaseProxy):
@@ -39,7 +40,7 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "norm
 
 
 def init_app(app):
-    """Bind the database proxy to the app's DATABASE_URL and close connections after requests."""
+    """Bind the database proxy to the app's DATABASE_URL, upgrade its schema, close after use."""
     url = app.config["DATABASE_URL"] or f"sqlite:///{app.instance_path}/vorel.db"
     database, keeper = open_database(url, app.config["DATABASE_BUSY_TIMEOUT"],
                                      app.config["DATABASE_POOL_SIZE"])
@@ -47,12 +48,16 @@ def init_app(app):
     # An in-memory database lives only while one connection to it is open.
     app.extensions["vorel_db_keeper"] = keeper
     db.initialize(database)
-    with database.connection_context():
-        apply_schema()
-    # Leave no open connection behind for a forking server (gunicorn --preload) to share,
-    # and none open once the app is gone (a pool's idle connections outlive requests).
+    try:
+        with database.connection_context():
+            # Kept for `upgrade-db` to report what this process applied at start.
+            app.extensions["vorel_schema_upgrade"] = upgrade(database)
+    finally:
+        # Leave no open connection behind for a forking server (gunicorn --preload) to
+        # share, nor after a refused upgrade; a pool's idle connections outlive requests.
+        if hasattr(database, "close_all"):
+            database.close_all()
     if hasattr(database, "close_all"):
-        database.close_all()
         weakref.finalize(app, database.close_all)
     app.teardown_appcontext(close_connection)
 
@@ -102,20 +107,6 @@ def make_private(path):
     for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
         if os.path.exists(name):
             os.chmod(name, 0o600)
-
-
-def apply_schema():
-    """Create every table and index of schema.sql that does not exist yet."""
-    script = resources.files("vorel_lite").joinpath("schema.sql").read_text(encoding="utf-8")
-    with db.atomic():
-        for statement in split_statements(script):
-            db.execute_sql(statement)
-
-
-def split_statements(script):
-    """Split an SQL script into statements, dropping comment lines."""
-    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
 def close_connection(exc=None):

@@ -1,7 +1,8 @@
 -- The one source of truth for vorel-lite's tables (the peewee models mirror it; a test checks).
--- Portable SQL for SQLite and PostgreSQL. Every statement is idempotent: `init-db` may run any
--- number of times and never drops or changes data. Ids are canonical UUID text; timestamps are
--- RFC 3339 UTC text with six fractional digits, so they sort as strings.
+-- Portable SQL for SQLite and PostgreSQL. The whole current schema: a new database gets this
+-- file, an existing one the numbered migrations it lacks (vorel_lite/migrations/), so a change
+-- here needs its migration too. Ids are canonical UUID text; timestamps are RFC 3339 UTC text
+-- with six fractional digits, so they sort as strings.
 
 CREATE TABLE IF NOT EXISTS tenants (
     id TEXT NOT NULL PRIMARY KEY,
@@ -242,3 +243,10 @@ CREATE TABLE IF NOT EXISTS crm_pushes (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS crm_pushes_tenant_created ON crm_pushes (tenant_id, created_at);
+
+-- The migrations applied to this database, one row each (vorel_lite/migrations/).
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+);
