@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from processes import connect, free_port, send_json, terminate_group
+from services import skip_or_fail
 from test_multiprocess import Gunicorn, provision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,9 +23,12 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SLOW_CLIENTS = 250
 WORKERS = 2
 
-pytestmark = pytest.mark.skipif(
-    not Path(NGINX).exists(),
-    reason="no nginx: `apt-get install nginx-light` (.ci/run installs it) to run these")
+
+@pytest.fixture(autouse=True)
+def nginx_installed():
+    """Skip (fail under CI) without nginx."""
+    if not Path(NGINX).exists():
+        skip_or_fail("no nginx: `apt-get install nginx-light` (.ci/run installs it) to run these")
 
 
 def slow_connections(port, count):
@@ -50,7 +54,8 @@ def leads_status(port, key, timeout):
 @pytest.fixture
 def gunicorn(tmp_path):
     database, instance, key = provision(tmp_path)
-    with Gunicorn(tmp_path, database, instance, workers=WORKERS) as running:
+    with Gunicorn(tmp_path, database, instance, workers=WORKERS,
+                  settings={"METRICS_ENABLED": "true"}) as running:
         running.wait_until_serving(key)
         yield running, key
 
@@ -121,3 +126,14 @@ def test_nginx_passes_a_body_over_the_limit_refusal_through_unread(nginx):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413") and b"application/json" in head, answer[:300]
     assert json.loads(body)["error"]["code"] == "bad_request"
+
+
+def test_nginx_refuses_metrics_that_gunicorn_serves_privately(gunicorn, nginx):
+    server, _ = gunicorn
+    port, _ = nginx
+    status, _, text = send_json(server.connect(), "GET", "/metrics", {})
+    assert status == 200 and "vorel_http_requests_total" in text
+    for path in ("/metrics", "//metrics", "/%6Detrics", "/metrics?format=text"):
+        status, headers, body = send_json(connect(port, 10), "GET", path, {})
+        assert status == 404 and headers["Content-Type"] == "application/json", (path, body)
+        assert body["error"]["code"] == "not_found"

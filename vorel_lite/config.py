@@ -53,3 +53,6 @@ SERVE_CHANNEL_TIMEOUT = 30
 
 # Level of the one-line-per-request log written to stderr.
 LOG_LEVEL = "INFO"
+
+# GET /metrics (Prometheus' text format, no key: keep it off the public internet).
+METRICS_ENABLED = False

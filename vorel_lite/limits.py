@@ -6,6 +6,8 @@ from flask import current_app, g
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 
+from .metrics import count_refusal
+
 AUTH_FAILURES = "auth-failures"
 
 
@@ -47,6 +49,7 @@ def init_app(app):
         headers_enabled=False,
         # A shared storage (Redis) that goes away degrades to per-process counting, not 500s.
         in_memory_fallback_enabled=True,
+        on_breach=count_refusal,
     )
     limiter.init_app(app)
     app.extensions["vorel_limiter"] = limiter
