@@ -180,6 +180,20 @@ def types_of(schema):
     return types if isinstance(types, list) else [types]
 
 
+def folded(schema):
+    """Read `anyOf: [S, {"type": "null"}]` (how the document says a nullable enum) as S with
+    null in its type and enum, so it gets the probes of any other nullable property."""
+    if "anyOf" not in schema:
+        return schema
+    branch, null = schema["anyOf"]
+    assert null == {"type": "null"} and "anyOf" not in branch, schema
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    widened = {**rest, **branch, "type": [*types_of(branch), "null"]}
+    if "enum" in branch:
+        widened["enum"] = [*branch["enum"], None]
+    return widened
+
+
 def check_handled(name, schema):
     unknown = set(schema) - HANDLED_KEYWORDS
     assert not unknown, f"{name}: teach the probe generator about {sorted(unknown)}"
@@ -194,6 +208,7 @@ def check_handled(name, schema):
 
 def valid_value(schema):
     """Return a value the schema accepts."""
+    schema = folded(schema)
     if schema.get("enum"):
         return next(member for member in schema["enum"] if member is not None)
     kind = next((t for t in types_of(schema) if t != "null"), None)
@@ -337,6 +352,7 @@ def object_probes(schema):
 
 def value_probes(name, schema):
     """Return (label, value, lax) probes for one property, derived from its schema."""
+    schema = folded(schema)
     check_handled(name, schema)
     types = types_of(schema)
     probes = [("null", None, False)] + [(label, value, False) for label, value in ANY_JSON]
@@ -423,6 +439,7 @@ def parse_query(query, schema):
 
 def query_value_probes(name, schema):
     """Return (label, text, lax) probes for one query parameter."""
+    schema = folded(schema)
     check_handled(name, schema)
     probes = [("an empty string", "", False)]
     if "integer" in types_of(schema):

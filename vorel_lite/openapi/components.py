@@ -1,264 +1,46 @@
-"""Components of the served document: the seed's, verbatim in meaning, and vorel-lite's own."""
-from ..models import (APPOINTMENT_STATUSES, CHANNELS, CONVERSATION_STATUSES, EVENT_TYPES,
-                      HANDOFF_CHANNELS, LEAD_STATUSES)
-from ..schemas.leads import ATTRIBUTES_DESCRIPTION
-from ..schemas.offerings import CURRENCY_PATTERN
-from .jsonschema import nullable
+"""Components of the served document: named schemas, shared responses, headers, security."""
+from ..schemas.analytics import RollupOut
+from ..schemas.appointments import AppointmentOut
+from ..schemas.common import page_of
+from ..schemas.conversations import ConversationOut, SendResultOut
+from ..schemas.crm import CrmPushError, CrmPushFailed, CrmPushSucceeded
+from ..schemas.errors import ErrorEnvelope
+from ..schemas.events import EventOut
+from ..schemas.leads import HandoffOut, LeadOut
+from ..schemas.offerings import OfferingOut
 
+SCHEMAS_REF = "#/components/schemas/"
 
-STRING = {"type": "string"}
-UUID = {"type": "string", "format": "uuid"}
-DATE_TIME = {"type": "string", "format": "date-time"}
-ATTRIBUTES = {"type": "object", "additionalProperties": True}
-# A price as the API writes it: no sign, no exponent, no trailing zero after the point.
-PRICE_TEXT_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{0,3}[1-9])?$"
-
-LEAD = {
-    "type": "object",
-    "required": ["id", "conversation_id", "attributes", "status", "created_at", "updated_at"],
-    "properties": {
-        "id": UUID,
-        "conversation_id": UUID,
-        "name": nullable(STRING),
-        "email": nullable({"type": "string", "format": "email"}),
-        "phone": nullable(STRING),
-        "intent": nullable(STRING),
-        "attributes": {**ATTRIBUTES, "description": ATTRIBUTES_DESCRIPTION},
-        "timeline": nullable(STRING),
-        "qualification_score": nullable({"type": "integer", "minimum": 0, "maximum": 100}),
-        "status": {"type": "string", "enum": list(LEAD_STATUSES)},
-        "source": nullable(STRING),
-        "created_at": DATE_TIME,
-        "updated_at": DATE_TIME,
-    },
-}
-
-CONVERSATION = {
-    "type": "object",
-    "required": ["id", "channel", "customer_identifier", "customer_name", "customer_language",
-                 "status", "created_at", "first_message_at", "last_message_at"],
-    "properties": {
-        "id": UUID,
-        "channel": {"type": "string", "enum": list(CHANNELS)},
-        "customer_identifier": STRING,
-        "customer_name": nullable(STRING),
-        "customer_language": nullable(STRING),
-        "status": {"type": "string", "enum": list(CONVERSATION_STATUSES)},
-        "created_at": DATE_TIME,
-        "first_message_at": nullable(DATE_TIME),
-        "last_message_at": nullable(DATE_TIME),
-    },
-}
-
-HANDOFF = {
-    "type": "object",
-    "required": ["handoff_id", "lead_id", "conversation_id", "conversation_status",
-                 "notified_channel", "reason", "summary", "created_at"],
-    "properties": {
-        "handoff_id": UUID,
-        "lead_id": UUID,
-        "conversation_id": UUID,
-        "conversation_status": {"type": "string", "enum": ["awaiting_human"]},
-        "notified_channel": {
-            "type": "string", "enum": list(HANDOFF_CHANNELS),
-            "description": "Where the operator is told: the server's HANDOFF_CHANNEL setting."},
-        "reason": nullable(STRING),
-        "summary": nullable(STRING),
-        "created_at": DATE_TIME,
-    },
-}
-
-SEND_RESULT = {
-    "type": "object",
-    "required": ["message_id", "sequence_number", "sent_at", "mocked"],
-    "properties": {
-        "message_id": UUID,
-        "sequence_number": {"type": "integer", "minimum": 1,
-                            "description": "1, 2, 3, … within the conversation, no gaps."},
-        "sent_at": DATE_TIME,
-        "mocked": {"type": "boolean", "const": True,
-                   "description": "vorel-lite delivers to no real messaging channel."},
-    },
-}
-
-OFFERING = {
-    "type": "object",
-    "required": ["id", "title", "price", "price_currency", "external_id", "reference_number",
-                 "title_ar", "description", "description_ar", "address", "photos", "status",
-                 "available_from", "attributes", "created_at", "updated_at"],
-    "properties": {
-        "id": UUID,
-        "title": STRING,
-        "price": {"type": "string", "pattern": PRICE_TEXT_PATTERN,
-                  "description": "Exact decimal text, such as `19.99`: no trailing zeros after "
-                                 "the point (19.90 is `19.9`, 100.0 is `100`)."},
-        "price_currency": {"type": "string", "pattern": CURRENCY_PATTERN},
-        "external_id": nullable(STRING),
-        "reference_number": nullable(STRING),
-        "title_ar": nullable(STRING),
-        "description": nullable(STRING),
-        "description_ar": nullable(STRING),
-        "address": nullable(STRING),
-        "photos": {"type": "array", "items": {"type": "string", "format": "uri"}},
-        "status": nullable(STRING),
-        "available_from": nullable({"type": "string", "format": "date"}),
-        "attributes": ATTRIBUTES,
-        "created_at": DATE_TIME,
-        "updated_at": DATE_TIME,
-    },
-}
-
-APPOINTMENT = {
-    "type": "object",
-    "required": ["id", "customer_name", "customer_phone", "customer_email", "scheduled_start",
-                 "scheduled_end", "location_text", "status", "conversation_id", "lead_id",
-                 "offering_id", "google_calendar_event_id", "created_at"],
-    "properties": {
-        "id": UUID,
-        "customer_name": STRING,
-        "customer_phone": STRING,
-        "customer_email": nullable({"type": "string", "format": "email"}),
-        "scheduled_start": {**DATE_TIME, "description": "UTC."},
-        "scheduled_end": {**DATE_TIME, "description": "UTC; after `scheduled_start`."},
-        "location_text": nullable(STRING),
-        "status": {"type": "string", "enum": list(APPOINTMENT_STATUSES)},
-        "conversation_id": nullable(UUID),
-        "lead_id": nullable(UUID),
-        "offering_id": nullable(UUID),
-        "google_calendar_event_id": nullable({**STRING, "description": "Read-only."}),
-        "created_at": DATE_TIME,
-    },
-}
-
-EVENT = {
-    "type": "object",
-    "required": ["id", "event", "created_at", "tenant_id", "data"],
-    "properties": {
-        "id": UUID,
-        "event": {"type": "string", "enum": list(EVENT_TYPES)},
-        "created_at": DATE_TIME,
-        "tenant_id": UUID,
-        "data": {"type": "object", "description": "The resource as the API returns it."},
-    },
-}
-
-
-KIND_COUNTS = {"type": "array", "maxItems": 5, "items": {
-    "type": "object", "required": ["kind", "count"],
-    "properties": {"kind": STRING, "count": {"type": "integer", "minimum": 1}}}}
-NO_DATA = {"type": ["number", "null"], "nullable": True,
-           "description": "Always null: vorel-lite keeps no QA scores (null means no data, "
-                          "never 0)."}
-
-WEEKLY_ROLLUP = {
-    "type": "object",
-    "required": ["since", "computed_at", "qa_avg", "qa_p50", "qa_p95", "conversation_count",
-                 "agent_turn_count", "hallucination_flag_count", "top_flag_kinds",
-                 "top_handoff_reasons"],
-    "properties": {
-        "since": {**DATE_TIME, "description": "Start of the period (inclusive), in UTC."},
-        "computed_at": DATE_TIME,
-        "qa_avg": NO_DATA,
-        "qa_p50": NO_DATA,
-        "qa_p95": NO_DATA,
-        "conversation_count": {"type": "integer", "minimum": 0,
-                               "description": "Conversations created since `since`."},
-        "agent_turn_count": {"type": "integer", "minimum": 0,
-                             "description": "Outbound messages stored by `send` since `since`."},
-        "hallucination_flag_count": {"type": "integer", "const": 0,
-                                     "description": "Always 0: vorel-lite runs no AI agent."},
-        "top_flag_kinds": {**KIND_COUNTS, "maxItems": 0,
-                           "description": "Always empty: vorel-lite runs no AI agent."},
-        "top_handoff_reasons": {**KIND_COUNTS, "description": (
-            "Up to 5 handoff reasons since `since`, most frequent first (ties by reason); "
-            "handoffs without a reason are left out.")},
-    },
-}
-
-CRM_ERROR_CODES = ["not_configured", "crm_rejected", "crm_unavailable", "crm_bad_answer"]
-CRM_PUSH_SUCCEEDED = {
-    "type": "object", "required": ["ok", "external_id"], "additionalProperties": False,
-    "properties": {
-        "ok": {"type": "boolean", "const": True},
-        "external_id": {**STRING, "description": "The CRM's id of the record (its `id`, as "
-                                                 "text)."},
-        "record_url": {**STRING, "description": "The CRM's `url` of the record, when it gave "
-                                                "an http(s) one."}},
-}
-CRM_PUSH_ERROR = {
-    "type": "object", "required": ["code", "message"], "additionalProperties": False,
-    "properties": {
-        "code": {"type": "string", "enum": CRM_ERROR_CODES, "description": (
-            "`not_configured`: no CRM connected; `crm_rejected`: a 4xx other than 408/429; "
-            "`crm_unavailable`: a 5xx, 408, 429, timeout or refused connection, or the "
-            "tenant's pushes in flight are at their limit (retry later); `crm_bad_answer`: a "
-            "3xx (not followed), or a 2xx that is not a JSON object with an `id`.")},
-        "message": STRING},
-}
-CRM_PUSH_FAILED = {
-    "type": "object", "required": ["ok", "error"], "additionalProperties": False,
-    "properties": {"ok": {"type": "boolean", "const": False},
-                   "error": {"$ref": "#/components/schemas/CrmPushError"}},
+# Each named once: a nested schema is a $ref to its name when named before it, else inlined.
+SCHEMAS = {
+    "Lead": LeadOut,
+    "LeadPage": page_of(LeadOut),
+    "Conversation": ConversationOut,
+    "ConversationPage": page_of(ConversationOut),
+    "Handoff": HandoffOut,
+    "SendResult": SendResultOut,
+    "Appointment": AppointmentOut,
+    "AppointmentPage": page_of(AppointmentOut),
+    "Event": EventOut,
+    "EventPage": page_of(EventOut),
+    "Offering": OfferingOut,
+    "OfferingPage": page_of(OfferingOut),
+    "WeeklyRollup": RollupOut,
+    "CrmPushSucceeded": CrmPushSucceeded,
+    "CrmPushError": CrmPushError,
+    "CrmPushFailed": CrmPushFailed,
+    "ErrorEnvelope": ErrorEnvelope,
 }
 # Named variants: code generators make one model of each (an inline oneOf gets them
 # duplicate names).
-CRM_PUSH_RESULT = {"oneOf": [{"$ref": "#/components/schemas/CrmPushSucceeded"},
-                             {"$ref": "#/components/schemas/CrmPushFailed"}]}
-
-
-def page_of(name):
-    """Return the schema of a list page of a component."""
-    return {
-        "type": "object",
-        "required": ["data", "next_cursor", "has_more"],
-        "properties": {
-            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
-            "next_cursor": nullable(UUID),
-            "has_more": {"type": "boolean"},
-        },
-    }
-
-
-ERROR_ENVELOPE = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {
-                    "type": "string",
-                    "enum": ["unauthorized", "forbidden", "rate_limited", "bad_request",
-                             "not_found", "conflict", "internal_error"],
-                    "description": "Machine-readable error category.",
-                },
-                "message": {
-                    "type": "string",
-                    "description": "Human-readable error description; safe to surface in "
-                                   "tenant logs.",
-                },
-                "fields": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": STRING},
-                    "description": "vorel-lite: on a 400, each offending field and its "
-                                   "messages.",
-                },
-                "existing_id": {
-                    "type": "string",
-                    "description": "vorel-lite: on a 409, the id of the row that already "
-                                   "holds the natural key.",
-                },
-            },
-        },
-    },
-}
+UNIONS = {"CrmPushResult": {"oneOf": [{"$ref": SCHEMAS_REF + "CrmPushSucceeded"},
+                                      {"$ref": SCHEMAS_REF + "CrmPushFailed"}]}}
 
 
 def error_response(description, headers=None):
     """Return an error response object whose body is the envelope."""
-    response = {"description": description, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+    response = {"description": description,
+                "content": {"application/json": {"schema": ErrorEnvelope}}}
     if headers:
         response["headers"] = headers
     return response
@@ -325,25 +107,4 @@ SECURITY_SCHEMES = {
                        "endpoints requiring a write scope reject keys without it with a 403 "
                        "envelope.",
     },
-}
-
-SCHEMAS = {
-    "Lead": LEAD,
-    "LeadPage": page_of("Lead"),
-    "Conversation": CONVERSATION,
-    "ConversationPage": page_of("Conversation"),
-    "Handoff": HANDOFF,
-    "SendResult": SEND_RESULT,
-    "Appointment": APPOINTMENT,
-    "AppointmentPage": page_of("Appointment"),
-    "Event": EVENT,
-    "EventPage": page_of("Event"),
-    "Offering": OFFERING,
-    "OfferingPage": page_of("Offering"),
-    "WeeklyRollup": WEEKLY_ROLLUP,
-    "CrmPushResult": CRM_PUSH_RESULT,
-    "CrmPushSucceeded": CRM_PUSH_SUCCEEDED,
-    "CrmPushFailed": CRM_PUSH_FAILED,
-    "CrmPushError": CRM_PUSH_ERROR,
-    "ErrorEnvelope": ERROR_ENVELOPE,
 }

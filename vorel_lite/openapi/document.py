@@ -2,23 +2,26 @@
 import re
 from importlib.metadata import version
 
+from apispec import APISpec
+from apispec.ext.marshmallow.field_converter import make_type_list
 from flask import Blueprint, current_app
 
 from ..auth import public
-from ..schemas.common import UpdateSchema
 from . import components
-from .jsonschema import body_schema, query_parameters
+from .converter import Plugin
 
 bp = Blueprint("openapi", __name__)
 
 TAGS = {"conversations": "Conversations", "leads": "Leads", "appointments": "Appointments",
         "offerings": "Offerings", "analytics": "Analytics", "crm": "CRM", "events": "Events"}
-REF = "#/components/responses/"
+# The seed's own components keep OpenAPI 3.0's `nullable` beside the 3.1 type list, as the
+# seed has them; every other schema says null in its type alone.
+SEED_COMPONENTS = ("Lead", "LeadCreate")
 
 
-def ref(name):
-    """Return a reference to a shared response."""
-    return {"$ref": REF + name}
+def schema_ref(name):
+    """Return a reference to a named schema."""
+    return {"$ref": components.SCHEMAS_REF + name}
 
 
 def responses_for(operation, has_path_id):
@@ -26,22 +29,22 @@ def responses_for(operation, has_path_id):
     success = {"description": operation.success_description or "Success.",
                "headers": {**components.RATE_LIMIT_HEADERS, **components.REQUEST_ID_HEADER}}
     if operation.response:
-        success["content"] = {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{operation.response}"}}}
+        success["content"] = {"application/json": {"schema": schema_ref(operation.response)}}
     answers = {str(operation.status): success}
-    # Every operation refuses a query parameter it does not take.
-    answers["400"] = ref("BadRequest")
-    answers["401"] = ref("Unauthorized")
-    answers["403"] = ref("Forbidden")
+    # Shared responses by name (apispec makes each a $ref). Every operation refuses a query
+    # parameter it does not take: 400.
+    answers["400"] = "BadRequest"
+    answers["401"] = "Unauthorized"
+    answers["403"] = "Forbidden"
     if has_path_id or 404 in operation.errors:
-        answers["404"] = ref("NotFound")
+        answers["404"] = "NotFound"
     if 409 in operation.errors:
-        answers["409"] = ref("Conflict")
+        answers["409"] = "Conflict"
     if operation.request:
-        answers["413"] = ref("PayloadTooLarge")
-        answers["415"] = ref("UnsupportedMediaType")
-    answers["429"] = ref("RateLimited")
-    answers["503"] = ref("Unavailable")
+        answers["413"] = "PayloadTooLarge"
+        answers["415"] = "UnsupportedMediaType"
+    answers["429"] = "RateLimited"
+    answers["503"] = "Unavailable"
     return answers
 
 
@@ -59,13 +62,13 @@ def operation_object(view, rule):
     parameters = [{"name": name, "in": "path", "required": True,
                    "schema": {"type": "string", "format": "uuid"}} for name in path_names]
     if operation.query:
-        parameters += query_parameters(operation.query)
+        # apispec makes one query parameter of each field.
+        parameters.append({"in": "query", "schema": operation.query})
     if parameters:
         document["parameters"] = parameters
     if operation.request:
         document["requestBody"] = {"required": operation.request_required, "content": {
-            "application/json": {
-                "schema": {"$ref": f"#/components/schemas/{operation.request.__name__}"}}}}
+            "application/json": {"schema": schema_ref(operation.request.__name__)}}}
     document["responses"] = responses_for(operation, bool(path_names))
     if "POST" in rule.methods:
         # Any POST may carry an Idempotency-Key (vorel_lite/idempotency.py): a malformed key
@@ -74,8 +77,8 @@ def operation_object(view, rule):
         answers = document["responses"]
         success = answers[str(operation.status)]
         success["headers"] = {**success["headers"], **components.IDEMPOTENT_REPLAYED_HEADER}
-        answers.setdefault("400", ref("BadRequest"))
-        answers.setdefault("409", ref("Conflict"))
+        answers.setdefault("400", "BadRequest")
+        answers.setdefault("409", "Conflict")
     document["security"] = [{"BearerAuth": [view.required_scope]}]
     return document
 
@@ -85,46 +88,59 @@ def openapi_path(rule):
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
 
 
+def say_null_as_the_seed(schema):
+    """Add `nullable: true` beside each type that lists null, as the seed writes it."""
+    for prop in schema["properties"].values():
+        if "null" in make_type_list(prop.get("type")):
+            prop["nullable"] = True
+
+
 def build_document(app):
     """Return the OpenAPI 3.1 document of every documented /api/v1 operation of app."""
-    paths, request_schemas = {}, {}
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+    spec = APISpec(
+        title="Vorel API (vorel-lite)",
+        version=version("vorel-lite"),
+        openapi_version="3.1.0",
+        plugins=[Plugin()],
+        info={"description": "Self-hosted implementation of the Vorel public API. Every "
+                             "endpoint but this document takes a bearer API key; per-key rate "
+                             "limit is 200 req/min by default. Strings in request bodies, "
+                             "attributes included, may not contain NUL (U+0000) or unpaired "
+                             "surrogates: 400."},
+        servers=[{"url": "/"}],
+        security=[{"BearerAuth": []}],
+    )
+    for name in [*TAGS.values(), "Meta"]:
+        spec.tag({"name": name})
+    for name, schema in components.SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
+    for name, schema in components.UNIONS.items():
+        spec.components.schema(name, schema)
+    for name, response in components.RESPONSES.items():
+        spec.components.response(name, response)
+    for name, scheme in components.SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
+    rules = [rule for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
+             if hasattr(app.view_functions[rule.endpoint], "operation")]
+    for rule in rules:
+        request = app.view_functions[rule.endpoint].operation.request
+        if request and request.__name__ not in spec.components.schemas:
+            spec.components.schema(request.__name__, schema=request)
+    for rule in rules:
         view = app.view_functions[rule.endpoint]
-        if not hasattr(view, "operation"):
-            continue
-        request = view.operation.request
-        if request:
-            minimum = 1 if issubclass(request, UpdateSchema) else 0
-            request_schemas[request.__name__] = body_schema(request, minimum_properties=minimum)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(openapi_path(rule), {})[method.lower()] = operation_object(view, rule)
-    paths["/api/v1/openapi.json"] = {"get": {
+        spec.path(path=openapi_path(rule), operations={
+            method.lower(): operation_object(view, rule)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"})})
+    spec.path(path="/api/v1/openapi.json", operations={"get": {
         "tags": ["Meta"], "summary": "This document", "operationId": "getOpenApiDocument",
         "security": [],
         "responses": {"200": {"description": "The OpenAPI 3.1 document of this server.",
                               "content": {"application/json": {"schema": {"type": "object"}}}}},
-    }}
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Vorel API (vorel-lite)",
-            "version": version("vorel-lite"),
-            "description": "Self-hosted implementation of the Vorel public API. Every endpoint "
-                           "but this document takes a bearer API key; per-key rate limit is "
-                           "200 req/min by default. Strings in request bodies, attributes "
-                           "included, may not contain NUL (U+0000) or unpaired surrogates: "
-                           "400.",
-        },
-        "servers": [{"url": "/"}],
-        "security": [{"BearerAuth": []}],
-        "tags": [{"name": name} for name in [*TAGS.values(), "Meta"]],
-        "paths": paths,
-        "components": {
-            "schemas": {**request_schemas, **components.SCHEMAS},
-            "responses": components.RESPONSES,
-            "securitySchemes": components.SECURITY_SCHEMES,
-        },
-    }
+    }})
+    document = spec.to_dict()
+    for name in SEED_COMPONENTS:
+        say_null_as_the_seed(document["components"]["schemas"][name])
+    return document
 
 
 @bp.get("/api/v1/openapi.json")

@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf
 
 from ..models import APPOINTMENT_STATUSES
-from .common import UpdateSchema
+from .common import Representation, UpdateSchema
 from .fields import CanonicalUUID, NotUpdatable, OffsetDateTime
 
 TIME_DESCRIPTION = ("RFC 3339 with an offset (`Z` or `+04:00`); returned as the same instant "
@@ -79,17 +79,18 @@ class AppointmentUpdate(UpdateSchema, AppointmentFields):
     created_at = NotUpdatable()
 
 
-class AppointmentOut(Schema):
-    id = fields.String()
+class AppointmentOut(Representation):
+    id = CanonicalUUID()
     customer_name = fields.String()
     customer_phone = fields.String()
-    customer_email = fields.String(allow_none=True)
-    scheduled_start = fields.String()
-    scheduled_end = fields.String()
+    customer_email = fields.Email(allow_none=True)
+    scheduled_start = OffsetDateTime(metadata={"description": "UTC."})
+    scheduled_end = OffsetDateTime(metadata={"description": "UTC; after `scheduled_start`."})
     location_text = fields.String(allow_none=True)
-    status = fields.String()
-    conversation_id = fields.String(allow_none=True)
-    lead_id = fields.String(allow_none=True)
-    offering_id = fields.String(allow_none=True)
-    google_calendar_event_id = fields.String(allow_none=True)
-    created_at = fields.String()
+    status = fields.String(validate=OneOf(APPOINTMENT_STATUSES))
+    conversation_id = CanonicalUUID(allow_none=True)
+    lead_id = CanonicalUUID(allow_none=True)
+    offering_id = CanonicalUUID(allow_none=True)
+    google_calendar_event_id = fields.String(allow_none=True,
+                                             metadata={"description": "Read-only."})
+    created_at = OffsetDateTime()

@@ -1,5 +1,5 @@
-"""Schemas shared by every resource: list queries and strict-partial updates."""
-from marshmallow import Schema, ValidationError, validates_schema
+"""Schemas shared by every resource: list queries, strict-partial updates, representations."""
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import Range
 
 from .fields import CanonicalUUID, NotUpdatable, QueryInteger
@@ -27,3 +27,21 @@ class UpdateSchema(Schema):
         if not data:
             names = ", ".join(self.updatable_fields())
             raise ValidationError(f"Provide at least one updatable field: {names}.")
+
+
+class Representation(Schema):
+    """What the API answers: every field is in every answer, except those in Meta.optional."""
+
+    class Meta:
+        # Dumped, never loaded: the document leaves it open to fields added later.
+        unknown = EXCLUDE
+        optional = ()
+
+
+def page_of(item):
+    """Return the schema of a list page of item (a Representation), named like `LeadPage`."""
+    return Representation.from_dict({
+        "data": fields.List(fields.Nested(item)),
+        "next_cursor": CanonicalUUID(allow_none=True),
+        "has_more": fields.Boolean(),
+    }, name=f"{item.__name__.removesuffix('Out')}Page")

@@ -1,10 +1,10 @@
 """Conversation bodies and representation; the send body and its result."""
 from marshmallow import Schema, fields
-from marshmallow.validate import Length, OneOf
+from marshmallow.validate import Length, OneOf, Range
 
 from ..models import CHANNELS, CONVERSATION_STATUSES, MESSAGE_LANGUAGES
-from .common import UpdateSchema
-from .fields import FullMatch, NotUpdatable
+from .common import Representation, UpdateSchema
+from .fields import CanonicalUUID, FullMatch, NotUpdatable, OffsetDateTime
 
 LANGUAGE_PATTERN = r"^[a-z]{2}(-[A-Z]{2})?$"
 
@@ -41,16 +41,16 @@ class ConversationUpdate(UpdateSchema):
     last_message_at = NotUpdatable()
 
 
-class ConversationOut(Schema):
-    id = fields.String()
+class ConversationOut(Representation):
+    id = CanonicalUUID()
     channel = fields.String(validate=OneOf(CHANNELS))
     customer_identifier = fields.String()
     customer_name = fields.String(allow_none=True)
     customer_language = fields.String(allow_none=True)
     status = fields.String(validate=OneOf(CONVERSATION_STATUSES))
-    created_at = fields.String()
-    first_message_at = fields.String(allow_none=True)
-    last_message_at = fields.String(allow_none=True)
+    created_at = OffsetDateTime()
+    first_message_at = OffsetDateTime(allow_none=True)
+    last_message_at = OffsetDateTime(allow_none=True)
 
 
 class MessageSend(Schema):
@@ -60,8 +60,10 @@ class MessageSend(Schema):
         "description": "Language of the text; omit it or send null when it is not known."})
 
 
-class SendResultOut(Schema):
-    message_id = fields.String(attribute="id")
-    sequence_number = fields.Integer()
-    sent_at = fields.String()
-    mocked = fields.Constant(True)
+class SendResultOut(Representation):
+    message_id = CanonicalUUID(attribute="id")
+    sequence_number = fields.Integer(validate=Range(min=1), metadata={
+        "description": "1, 2, 3, … within the conversation, no gaps."})
+    sent_at = OffsetDateTime()
+    mocked = fields.Constant(True, metadata={
+        "description": "vorel-lite delivers to no real messaging channel."})

@@ -2,9 +2,9 @@
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf, Range
 
-from ..models import LEAD_STATUSES
-from .common import PageQuery, UpdateSchema
-from .fields import CanonicalUUID, JSONInteger, NotUpdatable, QueryInteger
+from ..models import HANDOFF_CHANNELS, LEAD_STATUSES
+from .common import PageQuery, Representation, UpdateSchema
+from .fields import CanonicalUUID, JSONInteger, NotUpdatable, OffsetDateTime, QueryInteger
 
 ATTRIBUTES_DESCRIPTION = (
     "Vertical-specific JSONB. Real estate emits `bedrooms`/`budget_min`/`area`/etc.; salons emit "
@@ -62,20 +62,25 @@ class LeadListQuery(PageQuery):
                                  "older than this many days, or absent."})
 
 
-class LeadOut(Schema):
-    id = fields.String()
-    conversation_id = fields.String()
+class LeadOut(Representation):
+    class Meta(Representation.Meta):
+        # The seed requires only the others (these are in every answer too, as null at least).
+        optional = ("name", "email", "phone", "intent", "timeline", "qualification_score",
+                    "source")
+
+    id = CanonicalUUID()
+    conversation_id = CanonicalUUID()
     name = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
+    email = fields.Email(allow_none=True)
     phone = fields.String(allow_none=True)
     intent = fields.String(allow_none=True)
-    attributes = fields.Raw()
+    attributes = fields.Dict(metadata={"description": ATTRIBUTES_DESCRIPTION})
     timeline = fields.String(allow_none=True)
-    qualification_score = fields.Integer(allow_none=True)
-    status = fields.String()
+    qualification_score = fields.Integer(allow_none=True, validate=Range(0, 100))
+    status = status_field()
     source = fields.String(allow_none=True)
-    created_at = fields.String()
-    updated_at = fields.String()
+    created_at = OffsetDateTime()
+    updated_at = OffsetDateTime()
 
 
 class HandoffCreate(Schema):
@@ -85,13 +90,15 @@ class HandoffCreate(Schema):
     summary = fields.String(allow_none=True, validate=Length(max=1000))
 
 
-class HandoffOut(Schema):
-    handoff_id = fields.String(attribute="id")
-    lead_id = fields.String()
-    conversation_id = fields.String()
+class HandoffOut(Representation):
+    handoff_id = CanonicalUUID(attribute="id")
+    lead_id = CanonicalUUID()
+    conversation_id = CanonicalUUID()
     # The handoff is created with its (locked, just updated) conversation: no second query.
-    conversation_status = fields.String(attribute="conversation.status")
-    notified_channel = fields.String()
+    conversation_status = fields.String(attribute="conversation.status",
+                                        validate=OneOf(["awaiting_human"]))
+    notified_channel = fields.String(validate=OneOf(HANDOFF_CHANNELS), metadata={
+        "description": "Where the operator is told: the server's HANDOFF_CHANNEL setting."})
     reason = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
-    created_at = fields.String()
+    created_at = OffsetDateTime()

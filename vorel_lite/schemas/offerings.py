@@ -2,12 +2,15 @@
 from marshmallow import Schema, fields
 from marshmallow.validate import Length
 
-from .common import UpdateSchema
-from .fields import Date, FullMatch, HttpUrl, NotUpdatable, Price
+from .common import Representation, UpdateSchema
+from .fields import (CanonicalUUID, Date, FullMatch, HttpUrl, NotUpdatable, OffsetDateTime,
+                     Price)
 from .leads import attributes_field
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 MAX_PHOTOS = 20
+# A price as the API writes it: no sign, no exponent, no trailing zero after the point.
+PRICE_TEXT_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{0,3}[1-9])?$"
 
 
 def title_field(**options):
@@ -67,20 +70,22 @@ class OfferingUpdate(UpdateSchema, OfferingFields):
     updated_at = NotUpdatable()
 
 
-class OfferingOut(Schema):
-    id = fields.String()
+class OfferingOut(Representation):
+    id = CanonicalUUID()
     title = fields.String()
-    price = fields.String()
-    price_currency = fields.String()
+    price = fields.String(validate=FullMatch(PRICE_TEXT_PATTERN), metadata={
+        "description": "Exact decimal text, such as `19.99`: no trailing zeros after the point "
+                       "(19.90 is `19.9`, 100.0 is `100`)."})
+    price_currency = currency_field()
     external_id = fields.String(allow_none=True)
     reference_number = fields.String(allow_none=True)
     title_ar = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     description_ar = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
-    photos = fields.List(fields.String())
+    photos = fields.List(fields.String(metadata={"format": "uri"}))
     status = fields.String(allow_none=True)
-    available_from = fields.String(allow_none=True)
-    attributes = fields.Raw()
-    created_at = fields.String()
-    updated_at = fields.String()
+    available_from = Date(allow_none=True)
+    attributes = fields.Dict()
+    created_at = OffsetDateTime()
+    updated_at = OffsetDateTime()
