@@ -1,29 +1,22 @@
 """vorel-lite: a self-hosted implementation of the Vorel public API."""
 import os
 
-from flask import Flask
-from flask.sessions import SessionInterface
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from . import auth, cli, config, db, errors, health, idempotency, limits, outbound, requestlog
-from . import api
-from .api import analytics, appointments, conversations, crm, events, leads, offerings
-from .openapi import document
-from .webhooks import secrets
-
-
-class NoSessions(SessionInterface):
-    """The API is stateless: no session cookie is ever read, signed or written."""
-
-    def open_session(self, app, request):
-        return None  # Flask then uses its null session, which refuses to be written
-
-    def save_session(self, app, session, response):
-        pass
-
 
 def create_app(test_config=None):
     """Create the app: defaults, then instance/config.py or test_config, then VOREL_* vars."""
+    # Imported here, as in Flask's tutorial: pytest imports this package in every run (for
+    # the plugin in vorel_lite/testing), and importing Flask and the rest takes half a second.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import (auth, cli, config, db, errors, health, idempotency, limits, metrics, outbound,
+                   requestlog)
+    from . import api, docs
+    from .api import analytics, appointments, conversations, crm, events, leads, offerings
+    from .openapi import document
+    from .sessions import NoSessions
+    from .webhooks import secrets
+
     test_config = dict(test_config or {})
     instance_path = test_config.pop("INSTANCE_PATH", None) or os.environ.get("VOREL_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True,
@@ -52,6 +45,8 @@ def create_app(test_config=None):
     secrets.init_app(app)
     outbound.init_app(app)
     requestlog.init_app(app)
+    # Before the limiter and auth, whose refusals are counted and timed too.
+    metrics.init_app(app)
     # The limiter checks its limits in its own before_request hook: the key must be known
     # before it runs, and the 401 must come after it so failed attempts are counted.
     app.before_request(auth.identify_key)
@@ -63,7 +58,7 @@ def create_app(test_config=None):
 
     app.after_request(api.answer_options)
     for blueprint in (conversations.bp, leads.bp, appointments.bp, offerings.bp, analytics.bp,
-                      crm.bp, events.bp, document.bp, health.bp):
+                      crm.bp, events.bp, document.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app

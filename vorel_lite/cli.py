@@ -15,8 +15,9 @@ from .commands import find_tenant
 from .commands.conversations import conversations
 from .commands.offerings import offerings
 from .crm.cli import crm
-from .db import apply_schema, db
+from .db import db
 from .keys import ENVS, SCOPES, hash_key, issue_key, revoke_key
+from .migrations import HISTORY_TABLE, upgrade
 from .models import ApiKey, BaseModel, Tenant
 from .serving import make_server
 from .webhooks.cli import webhooks
@@ -32,9 +33,30 @@ keys = AppGroup("keys", help="Manage API keys.")
 @click.command("init-db")
 @with_appcontext
 def init_db():
-    """Create the tables and indexes that are missing; never drops or changes data."""
-    apply_schema()
+    """Create the schema, or bring it up to date as upgrade-db does; never drops data."""
+    report_upgrade()
     click.echo("Database ready.", err=True)
+
+
+@click.command("upgrade-db")
+@with_appcontext
+def upgrade_db():
+    """Apply the schema migrations the database lacks, all in one transaction."""
+    report_upgrade()
+
+
+def report_upgrade():
+    """Upgrade the schema and print what this process applied, at app start or now."""
+    # Creating the app already upgraded; report that once, then look again.
+    at_start = current_app.extensions.pop("vorel_schema_upgrade", None)
+    now = upgrade(db.obj)
+    applied = (at_start.applied if at_start else ()) + now.applied
+    for migration in applied:
+        click.echo(f"Applied {migration.name}.", err=True)
+    if at_start and at_start.before is None:
+        click.echo(f"Created the database schema (version {now.after}).", err=True)
+    elif not applied:
+        click.echo(f"Database schema is up to date (version {now.after}).", err=True)
 
 
 @click.command("reset-db")
@@ -45,7 +67,8 @@ def reset_db():
     """Drop every table and create them again, empty."""
     with db.atomic():
         db.drop_tables(BaseModel.__subclasses__())
-        apply_schema()
+        db.execute_sql(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
+        upgrade(db.obj)
     click.echo("Database emptied.", err=True)
 
 
@@ -54,14 +77,22 @@ def reset_db():
 @click.option("--name", help="Display name (defaults to the slug).")
 def create_tenant(slug, name):
     """Create a tenant and print its id."""
+    try:
+        tenant = add_tenant(slug, name)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(tenant.id)
+
+
+def add_tenant(slug, name=None):
+    """Create a tenant and return it; ValueError if the slug is malformed or taken."""
     if not SLUG.fullmatch(slug):
-        raise click.ClickException("a slug is 1-63 lowercase letters, digits and hyphens")
+        raise ValueError("a slug is 1-63 lowercase letters, digits and hyphens")
     try:
         with db.atomic():
-            tenant = Tenant.create(slug=slug, name=name or slug)
+            return Tenant.create(slug=slug, name=name or slug)
     except IntegrityError:
-        raise click.ClickException(f"a tenant with slug {slug!r} already exists") from None
-    click.echo(tenant.id)
+        raise ValueError(f"a tenant with slug {slug!r} already exists") from None
 
 
 @tenants.command("list")
@@ -224,6 +255,6 @@ def deliver_in_background(app, stop):
 
 def init_app(app):
     """Register the operator commands."""
-    for command in (init_db, reset_db, backup, tenants, keys, demo, serve, webhooks,
+    for command in (init_db, upgrade_db, reset_db, backup, tenants, keys, demo, serve, webhooks,
                     offerings, conversations, crm):
         app.cli.add_command(command)

@@ -1,0 +1,116 @@
+"""`python -m vorel_lite.testing`: the stand-in server a test suite in any language starts."""
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from processes import connect, free_port, send_json, terminate_group
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60  # seconds to start, to answer, to stop: generous on a busy machine
+CUSTOMER = {"channel": "whatsapp", "customer_identifier": "+971500000001"}
+
+
+@pytest.fixture
+def start(tmp_path):
+    """Return a function starting the stand-alone server; its stderr goes to a file."""
+    started = []
+
+    def start_server(*args):
+        stderr = open(tmp_path / f"stderr-{len(started)}.log", "w+")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
+        process = subprocess.Popen([sys.executable, "-m", "vorel_lite.testing", *args],
+                                   cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=stderr,
+                                   text=True, start_new_session=True)
+        process.stderr_log = stderr
+        started.append(process)
+        return process
+    yield start_server
+    for process in started:
+        terminate_group(process, TIMEOUT)
+        process.stdout.close()
+        process.stderr_log.close()
+
+
+def read_announcement(process):
+    """Return the JSON object of the server's first stdout line, once it is printed."""
+    readable, _, _ = select.select([process.stdout], [], [], TIMEOUT)
+    assert readable, "no line on stdout"
+    return json.loads(process.stdout.readline())
+
+
+def stderr_of(process):
+    process.stderr_log.seek(0)
+    return process.stderr_log.read()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_it_announces_itself_serves_the_key_and_stops_cleanly(start, stop):
+    process = start()
+    announced = read_announcement(process)
+    assert set(announced) == {"url", "api_key", "tenant"}
+    port = int(re.fullmatch(r"http://127\.0\.0\.1:(\d+)", announced["url"]).group(1))
+    headers = {"Authorization": f"Bearer {announced['api_key']}"}
+    status, _, created = send_json(connect(port, TIMEOUT), "POST", "/api/v1/conversations",
+                                   headers, CUSTOMER)
+    assert status == 201, created
+    status, _, page = send_json(connect(port, TIMEOUT), "GET", "/api/v1/conversations", headers)
+    assert (status, [row["id"] for row in page["data"]]) == (200, [created["id"]])
+
+    process.send_signal(stop)
+    assert process.wait(TIMEOUT) == 0, stderr_of(process)
+    assert process.stdout.read() == "", "stdout holds more than the one line"
+    log = stderr_of(process)
+    assert "Traceback" not in log
+    assert "POST /api/v1/conversations 201" in log
+
+
+def test_it_listens_on_the_port_it_is_given(start):
+    port = free_port()
+    process = start("--port", str(port))
+    announced = read_announcement(process)
+    assert announced["url"] == f"http://127.0.0.1:{port}"
+    assert re.fullmatch(r"vapk_test_[0-9a-f]{48}", announced["api_key"])
+    status, _, _ = send_json(connect(port, TIMEOUT), "GET", "/api/v1/leads",
+                             {"Authorization": f"Bearer {announced['api_key']}"})
+    assert status == 200
+
+
+def test_a_taken_port_is_said_on_stderr_and_nothing_on_stdout(start):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        process = start("--port", str(taken.getsockname()[1]))
+        assert process.wait(TIMEOUT) == 1
+    assert process.stdout.read() == ""
+    assert "cannot listen on 127.0.0.1:" in stderr_of(process)
+
+
+def test_the_readme_node_example_passes(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the README's Node example was not run")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## In your tests\n", 1)[1].split("\n## ", 1)[0]
+    (tmp_path / "vorel.test.mjs").write_text(re.search(r"```js\n(.*?)```", section, re.S)[1])
+    # The example runs `python`: the one vorel-lite is installed in.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    process = subprocess.Popen([node, "--test", "vorel.test.mjs"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=120)
+    finally:
+        terminate_group(process, TIMEOUT)
+    assert process.returncode == 0, output
+    assert re.search(r"^# pass 1$", output, re.M), output
+    assert re.search(r"^# fail 0$", output, re.M), output
