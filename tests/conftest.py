@@ -2,6 +2,7 @@
 import pytest
 
 from databases import postgres_or_reason
+from services import skip_or_fail
 from vorel_lite import create_app
 from vorel_lite.keys import SCOPES, issue_key
 from vorel_lite.models import Conversation, Event, Lead, Tenant
@@ -21,7 +22,7 @@ def postgres():
     """The session's throw-away PostgreSQL database, dropped at the end (or a skip)."""
     database = postgres_or_reason()
     if isinstance(database, str):
-        pytest.skip(database)
+        skip_or_fail(database)
     yield database
     database.drop()
 

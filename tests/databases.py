@@ -4,6 +4,7 @@ PostgreSQL: one database per test session, created and dropped here, emptied bef
 test. `VOREL_TEST_DATABASE_URL` points at another server (default: the local one, user
 postgres); without a server the PostgreSQL half is skipped, and pytest says why.
 """
+import graphlib
 import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
@@ -40,12 +41,23 @@ class PostgresDatabase:
 
     def empty(self):
         """Delete every row of every table (the schema stays), as a new database would be."""
+        # DELETE, each table before those it refers to: a TRUNCATE of every table costs
+        # about 0.2 s, and this runs before each of the suite's PostgreSQL tests. A new
+        # database records the migrations applied, so that record stays.
         with self.psycopg.connect(self.url, autocommit=True) as connection:
-            tables = [name for (name,) in connection.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-            if tables:
-                connection.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                                   + " CASCADE")
+            tables = {name for (name,) in connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'schema_migrations'")}
+            referrers = {table: set() for table in tables}
+            for referrer, referred in connection.execute(
+                    "SELECT conrelid::regclass::text, confrelid::regclass::text "
+                    "FROM pg_constraint WHERE contype = 'f' "
+                    "AND connamespace = 'public'::regnamespace"):
+                if referred in referrers and referrer != referred:
+                    referrers[referred].add(referrer)
+            with connection.transaction():
+                for table in graphlib.TopologicalSorter(referrers).static_order():
+                    connection.execute(f'DELETE FROM "{table}"')
 
     def drop(self):
         with self.psycopg.connect(SERVER_URL, autocommit=True) as admin:

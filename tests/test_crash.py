@@ -1,10 +1,12 @@
 """kill -9 of the whole server while 16 clients write: every answered 201 survives the restart.
 
-The app runs under gunicorn with 2 workers on one SQLite file in WAL mode. Sixteen clients
-create a conversation and then its lead, over and over; after about two seconds the process
-group (master and workers) gets SIGKILL, in the middle of writes. Requests in flight at that
-moment may fail on the client side; a write whose 201 reached its client must be in the
-database after a restart on the same file, with its event, and the file must be intact.
+The app runs under gunicorn with 2 workers on one SQLite file in WAL mode, and on the
+throw-away PostgreSQL database. Sixteen clients create a conversation and then its lead, over
+and over; after about two seconds the process group (master and workers) gets SIGKILL, in the
+middle of writes. Requests in flight at that moment may fail on the client side; a write whose
+201 reached its client must be in the database after a restart on the same database, with its
+event, and a SQLite file must be intact. On PostgreSQL the server survives the kill and
+durability is its own; what is tested is that the app never answers 201 before COMMIT.
 """
 import http.client
 import threading
@@ -47,12 +49,12 @@ def write_until_stopped(server, key, stop, answered, index):
             time.sleep(0.05)  # the kill may be a moment away from stop being set
 
 
-def test_every_write_answered_201_survives_kill_9_of_the_server(tmp_path):
-    database, instance, key = provision(tmp_path)
+def test_every_write_answered_201_survives_kill_9_of_the_server(tmp_path, database_url):
+    url, instance, key = provision(tmp_path, database_url)
     answered = {"conversations": [], "leads": [], "statuses": [], "failures": []}
     stop = threading.Event()
 
-    with Gunicorn(tmp_path, database, instance, workers=WORKERS, name="before-kill") as server:
+    with Gunicorn(tmp_path, url, instance, workers=WORKERS, name="before-kill") as server:
         server.wait_until_serving(key)
         outcome = []
         writers = threading.Thread(target=lambda: outcome.append(run_clients(
@@ -87,11 +89,13 @@ def test_every_write_answered_201_survives_kill_9_of_the_server(tmp_path):
     assert len(set(conversations)) == len(conversations)
     assert len({lead_id for lead_id, _ in leads}) == len(leads)
 
-    with Gunicorn(tmp_path, database, instance, workers=WORKERS, name="after-kill") as server:
+    with Gunicorn(tmp_path, url, instance, workers=WORKERS, name="after-kill") as server:
         server.wait_until_serving(key)
-        rows = Database(database)
-        assert rows.query("PRAGMA integrity_check") == [("ok",)]
-        assert rows.query("PRAGMA foreign_key_check") == []
+        rows = Database(url)
+        # PostgreSQL checks foreign keys at every commit and recovers its own pages.
+        if rows.kind == "sqlite":
+            assert rows.query("PRAGMA integrity_check") == [("ok",)]
+            assert rows.query("PRAGMA foreign_key_check") == []
 
         missing = set(conversations) - rows.ids("conversations")
         assert not missing, (f"{len(missing)} of {len(conversations)} conversations answered "
@@ -126,6 +130,7 @@ def test_every_write_answered_201_survives_kill_9_of_the_server(tmp_path):
         assert status == 201, (lead, server.log())
         assert not server.problems(), "\n".join(server.problems()[:20])
 
-    assert Database(database).query("PRAGMA integrity_check") == [("ok",)]
+    if rows.kind == "sqlite":
+        assert rows.query("PRAGMA integrity_check") == [("ok",)]
     print(f"killed after {len(conversations)} conversations and {len(leads)} leads answered "
           f"201; {len(answered['failures'])} requests failed at the kill")

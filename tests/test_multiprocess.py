@@ -1,10 +1,11 @@
-"""The app under gunicorn with 4 worker processes on one SQLite file, over loopback HTTP.
+"""The app under gunicorn with 4 worker processes on one database, over loopback HTTP.
 
 Every worker is a separate process with its own connections (and its own in-memory rate-limit
-counters, so the limits are raised out of the way): only SQLite's locking and the schema's
-UNIQUE constraints keep the workers from creating a second lead for a conversation or losing
-a row. The rows are counted with the sqlite3 module straight from the file, not through the
-app. `Gunicorn`, `provision` and `Database` are also used by test_crash.py.
+counters, so the limits are raised out of the way): only the database's locking and the
+schema's UNIQUE constraints keep the workers from creating a second lead for a conversation or
+losing a row. Each test runs on a SQLite file and on the throw-away PostgreSQL database; the
+rows are counted with the database's own driver (sqlite3, psycopg), not through the app.
+`Gunicorn`, `provision` and `Database` are also used by test_crash.py.
 """
 import os
 import json
@@ -38,33 +39,44 @@ PAIRS = 1000  # distinct conversations, each with its lead: 2,000 creates in all
 CLIENTS = 32  # ... created by this many concurrent clients
 
 
-def provision(tmp_path):
-    """Create the database file, a tenant and an all-scopes key; return (url, instance, key).
+def provision(tmp_path, url=None):
+    """Create the schema, a tenant and an all-scopes key; return (url, instance, key).
 
-    This runs create_app in the test's process on the file the servers will use; its pooled
-    connections are closed before any server starts.
+    url: the database the servers will use (default: a SQLite file in tmp_path). This runs
+    create_app in the test's process; its pooled connections are closed before any server
+    starts.
     """
-    database = tmp_path / "vorel.db"
+    url = url or f"sqlite:///{tmp_path / 'vorel.db'}"
     instance = tmp_path / "instance"
-    url = f"sqlite:///{database}"
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
     with app.app_context():
         tenant = Tenant.create(slug="acme", name="Acme")
         _, secret = issue_key(tenant, SCOPES)
     app.extensions["vorel_db"].close_all()
-    return database, instance, secret
+    return url, instance, secret
 
 
 class Database:
-    """Read-only questions to the SQLite file, asked with the sqlite3 module directly."""
+    """Read-only questions to the servers' database, asked with its own driver, not the app."""
 
-    def __init__(self, path):
-        self.path = path
+    # The id inside an event's JSON text, in each dialect.
+    EVENT_DATA_ID = {"sqlite": "json_extract(data, '$.id')", "postgresql": "data::json ->> 'id'"}
 
-    def query(self, sql, *parameters):
-        connection = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30)
+    def __init__(self, url):
+        self.url = url
+        self.kind = "sqlite" if url.startswith("sqlite") else "postgresql"
+
+    def connect(self):
+        if self.kind == "sqlite":
+            path = self.url.removeprefix("sqlite:///")
+            return sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=30)
+        import psycopg
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=30)
+
+    def query(self, sql):
+        connection = self.connect()
         try:
-            return connection.execute(sql, parameters).fetchall()
+            return [tuple(row) for row in connection.execute(sql).fetchall()]
         finally:
             connection.close()
 
@@ -76,18 +88,17 @@ class Database:
 
     def event_ids(self, event):
         """Return the data.id of every event of that type, as a Counter (to see duplicates)."""
-        return Counter(row[0] for row in self.query(
-            "SELECT json_extract(data, '$.id') FROM events WHERE event = ?", event))
+        return Counter(data_id for kind, data_id in self.query(
+            f"SELECT event, {self.EVENT_DATA_ID[self.kind]} FROM events") if kind == event)
 
 
 class Gunicorn:
     """`gunicorn -w N 'app:create_app()'` in its own session, its output in a log file."""
 
-    def __init__(self, tmp_path, database, instance, workers, name="gunicorn", settings=None):
-        """database: a SQLite file's path, or a database URL; settings: more VOREL_* ones."""
+    def __init__(self, tmp_path, url, instance, workers, name="gunicorn", settings=None):
+        """url: the database's URL; settings: more VOREL_* ones."""
         self.workers = workers
         self.port = free_port()
-        url = str(database) if "://" in str(database) else f"sqlite:///{database}"
         env = {key: value for key, value in os.environ.items() if not key.startswith("VOREL_")}
         env.update(VOREL_INSTANCE_PATH=str(instance), VOREL_DATABASE_URL=url,
                    VOREL_RATELIMIT_PER_KEY=UNLIMITED, VOREL_RATELIMIT_PER_TENANT=UNLIMITED,
@@ -184,20 +195,20 @@ def run_clients(count, work, timeout=HTTP_TIMEOUT * 2):
 
 
 @pytest.fixture
-def provisioned(tmp_path):
-    return provision(tmp_path)
+def provisioned(tmp_path, database_url):
+    return provision(tmp_path, database_url)
 
 
 @pytest.fixture
 def server(tmp_path, provisioned):
-    database, instance, key = provisioned
-    with Gunicorn(tmp_path, database, instance, workers=4) as running:
+    url, instance, key = provisioned
+    with Gunicorn(tmp_path, url, instance, workers=4) as running:
         running.wait_until_serving(key)
         yield running
 
 
 def test_64_simultaneous_lead_creates_across_4_workers_make_one_lead(server, provisioned):
-    database, _, key = provisioned
+    url, _, key = provisioned
     status, conversation = server.request("POST", CONVERSATIONS, key, {
         "channel": "whatsapp", "customer_identifier": "+971500000001"})
     assert status == 201, (conversation, server.log())
@@ -225,7 +236,7 @@ def test_64_simultaneous_lead_creates_across_4_workers_make_one_lead(server, pro
             assert body["error"]["code"] == "conflict", body
             assert body["error"]["existing_id"] == created["id"], body
 
-    rows = Database(database)
+    rows = Database(url)
     assert rows.query("SELECT id, conversation_id FROM leads") == [
         (created["id"], conversation["id"])]
     assert rows.event_ids("lead.created") == {created["id"]: 1}
@@ -233,7 +244,7 @@ def test_64_simultaneous_lead_creates_across_4_workers_make_one_lead(server, pro
 
 
 def test_2000_distinct_creates_from_32_clients_all_succeed_and_persist(server, provisioned):
-    database, _, key = provisioned
+    url, _, key = provisioned
     lock = threading.Lock()
     next_pair = iter(range(PAIRS))
     answers = []  # (what, index, status, body) of every request
@@ -271,7 +282,7 @@ def test_2000_distinct_creates_from_32_clients_all_succeed_and_persist(server, p
         f"{statuses}\n{[a for a in answers if a[2] != 201][:3]!r}")
     assert len(created["conversations"]) == len(created["leads"]) == PAIRS
 
-    rows = Database(database)
+    rows = Database(url)
     assert rows.count("conversations") == PAIRS
     assert rows.count("leads") == PAIRS
     assert rows.ids("conversations") == created["conversations"]

@@ -16,8 +16,9 @@ example:
   events, handoffs, messages, offerings, appointments and idempotency_keys tables are the
   same before and after.
 
-Operations are read from the document, so a new endpoint is covered without touching this
-file; a new path parameter needs one line in SEEDED_IDS.
+Every property runs on a SQLite file and on the throw-away PostgreSQL database. Operations
+are read from the document, so a new endpoint is covered without touching this file; a new
+path parameter needs one line in SEEDED_IDS.
 
 Bounded for `make test`; a bigger run on demand: `PROPERTY_EXAMPLES=1000 pytest
 tests/test_properties.py`. The default run is derandomized (reproducible); `PROPERTY_SEED=<int>`
@@ -160,12 +161,18 @@ class ErrorLog(logging.Handler):
         self.lines.append(self.format(record))
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    """One app on a fresh SQLite file for the module, seeded with rows of two tenants."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(request, tmp_path_factory):
+    """An app on a fresh SQLite file, then on the emptied PostgreSQL, with two tenants' rows."""
     level = logging.getLogger("vorel_lite").level
-    directory = tmp_path_factory.mktemp("properties")
-    config = {"TESTING": True, "DATABASE_URL": f"sqlite:///{directory}/properties.db",
+    directory = tmp_path_factory.mktemp(f"properties-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{directory}/properties.db"
+    else:
+        postgres = request.getfixturevalue("postgres")
+        postgres.empty()
+        url = postgres.url
+    config = {"TESTING": True, "DATABASE_URL": url,
               "INSTANCE_PATH": str(directory / "instance"), "LOG_LEVEL": "WARNING",
               **HIGH_LIMITS}
     with without_vorel_environment():
@@ -223,6 +230,9 @@ def api(tmp_path_factory):
     logger.removeHandler(errors)
     crm.close()
     logger.setLevel(level)  # create_app set it from LOG_LEVEL for every app of the process
+    # A pool's idle connections would otherwise stay open until the app is collected.
+    if hasattr(app.extensions["vorel_db"], "close_all"):
+        app.extensions["vorel_db"].close_all()
 
 
 def snapshot(api):

@@ -6,6 +6,7 @@ import pytest
 
 from databases import REDIS_URL, redis_or_reason
 from helpers import assert_error
+from services import skip_or_fail
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -15,7 +16,7 @@ def config(request, config):
         return config
     reason = redis_or_reason()
     if reason:
-        pytest.skip(reason)
+        skip_or_fail(reason)
     return {**config, "RATELIMIT_STORAGE_URI": REDIS_URL,
             "RATELIMIT_KEY_PREFIX": f"vorel-test-{uuid.uuid4().hex}"}
 

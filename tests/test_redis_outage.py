@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from databases import REDIS_URL, redis_or_reason
+from services import skip_or_fail
 from tcp_proxy import TcpProxy
 
 
@@ -15,7 +16,7 @@ from tcp_proxy import TcpProxy
 def proxy():
     reason = redis_or_reason()
     if reason:
-        pytest.skip(reason)
+        skip_or_fail(reason)
     target = urlsplit(REDIS_URL)
     running = TcpProxy(target.hostname, target.port or 6379)
     yield running

@@ -1,25 +1,16 @@
 """Several processes share rate-limit counters through Redis, by configuration alone."""
-import socket
 import uuid
 
-import pytest
-
+from databases import REDIS_URL, redis_or_reason
+from services import skip_or_fail
 from vorel_lite import create_app
 
-REDIS = ("127.0.0.1", 6379)
 
-
-def redis_reachable():
-    try:
-        socket.create_connection(REDIS, timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not redis_reachable(), reason="no Redis on 127.0.0.1:6379")
 def test_two_app_instances_share_one_redis_counter(tmp_path, make_key, config):
-    shared = {**config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    reason = redis_or_reason()
+    if reason:
+        skip_or_fail(reason)
+    shared = {**config, "RATELIMIT_STORAGE_URI": REDIS_URL,
               "RATELIMIT_KEY_PREFIX": f"vorel-test-{uuid.uuid4().hex}",
               "RATELIMIT_PER_KEY": "3 per minute"}
     first, second = create_app(shared), create_app(shared)

@@ -6,6 +6,7 @@ import pytest
 
 from databases import REDIS_URL, redis_or_reason
 from processes import send_json
+from services import skip_or_fail
 from test_multiprocess import Gunicorn, run_clients
 from vorel_lite import create_app
 from vorel_lite.keys import SCOPES, issue_key
@@ -19,7 +20,7 @@ def hosts(tmp_path, postgres):
     """Start host a and host b (2 workers each); return them and three keys of one tenant."""
     reason = redis_or_reason()
     if reason:
-        pytest.skip(reason)
+        skip_or_fail(reason)
     postgres.empty()
     app = create_app({"DATABASE_URL": postgres.url, "INSTANCE_PATH": str(tmp_path / "setup")})
     with app.app_context():
