@@ -1,4 +1,4 @@
-"""The built package carries what it needs (schema.sql) and runs outside the source tree."""
+"""The built package carries what it needs (schema.sql, migrations) and runs anywhere."""
 import subprocess
 import sys
 import zipfile
@@ -14,13 +14,18 @@ def test_wheel_ships_the_schema_and_serves_from_elsewhere(tmp_path):
     wheel = next((tmp_path / "dist").glob("vorel_lite-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         assert "vorel_lite/schema.sql" in archive.namelist()
+        migrations = {f"vorel_lite/migrations/{path.name}"
+                      for path in (ROOT / "vorel_lite" / "migrations").glob("*.sql")}
+        assert migrations and migrations <= set(archive.namelist())
         archive.extractall(tmp_path / "site")
     script = ("import vorel_lite; assert vorel_lite.__file__.startswith(%r);"
               "app = vorel_lite.create_app({'DATABASE_URL': 'sqlite:///:memory:',"
               " 'INSTANCE_PATH': %r});"
-              "print(app.test_client().get('/api/v1/openapi.json').status_code)"
+              "c = app.test_client();"
+              "print(*(c.get(url).status_code for url in"
+              " ('/api/v1/openapi.json', '/docs', '/docs/own/docs.js')))"
               % (str(tmp_path / "site"), str(tmp_path / "instance")))
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60, env={"PYTHONPATH": str(tmp_path / "site")})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "200"
+    assert result.stdout.strip() == "200 200 200"
