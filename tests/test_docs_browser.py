@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import services
+from services import skip_or_fail
 from vorel_lite.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
-# Read at import: the tests' autouse fixture hides every VOREL_* variable.
-REQUIRE_SERVICES = os.environ.get("VOREL_TEST_REQUIRE_SERVICES") == "1"
 SCREENSHOT = os.environ.get("VOREL_TEST_DOCS_SCREENSHOT")
 # Generous: the machine is shared and Swagger UI parses a 1.7 MB bundle.
 TIMEOUT_MS = 60_000
@@ -35,9 +35,7 @@ def chromium_or_skip():
         if os.access(CHROMIUM, os.X_OK):
             return sync_playwright
         missing = f"no Chromium at {CHROMIUM} (apt-get install chromium chromium-driver)"
-    if REQUIRE_SERVICES:
-        pytest.fail(f"VOREL_TEST_REQUIRE_SERVICES=1 but {missing}")
-    pytest.skip(missing)
+    skip_or_fail(missing)
 
 
 @pytest.fixture
@@ -151,6 +149,6 @@ def test_try_it_out_lists_leads_once_a_key_is_authorized(page, base_url, client,
                                                (True, pytest.fail.Exception)])
 def test_a_machine_without_chromium_skips_except_where_required(monkeypatch, required, outcome):
     monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
-    monkeypatch.setattr(sys.modules[__name__], "REQUIRE_SERVICES", required)
+    monkeypatch.setattr(services, "REQUIRE_SERVICES", required)
     with pytest.raises(outcome, match="no Chromium at /nonexistent/chromium"):
         chromium_or_skip()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from processes import connect, free_port, send_json, terminate_group
+from services import skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60  # seconds to start, to answer, to stop: generous on a busy machine
@@ -97,7 +98,7 @@ def test_a_taken_port_is_said_on_stderr_and_nothing_on_stdout(start):
 def test_the_readme_node_example_passes(tmp_path):
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed: the README's Node example was not run")
+        skip_or_fail("node is not installed: the README's Node example was not run")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## In your tests\n", 1)[1].split("\n## ", 1)[0]
     (tmp_path / "vorel.test.mjs").write_text(re.search(r"```js\n(.*?)```", section, re.S)[1])
