@@ -41,7 +41,7 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(VENV)/.installed-test
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -m fuzz tests/test_fuzz.py
 
-# Benchmarks, not part of `make test` (4 to 15 minutes): prints the tables and writes
+# Benchmarks, not part of `make test` (15 to 20 minutes): prints the tables and writes
 # docs/benchmarks.md and docs/latency-vs-size.png. Needs wrk: installed with apt-get if missing.
 .PHONY: bench
 bench: $(VENV)/.installed-test

@@ -51,9 +51,13 @@ class Result:
         return sum(self.errors.values())
 
 
-def run_wrk(url, endpoint, target, fresh_start, *, threads, connections, duration, timeout=10):
-    """Run wrk against url for endpoint; return a Result."""
-    env = dict(os.environ,
+def run_wrk(url, endpoint, target, fresh_start, *, threads, connections, duration, timeout=10,
+            hosts=()):
+    """Run wrk against url for endpoint; return a Result.
+
+    With several hosts ("127.0.0.1:port"), wrk's threads take them in turn, one each.
+    """
+    env = dict(os.environ, BENCH_HOSTS=",".join(hosts) if len(hosts) > 1 else "",
                BENCH_METHOD=endpoint.method, BENCH_PATH=endpoint.path, BENCH_BODY=endpoint.body,
                BENCH_KEYS=target.keys_file, BENCH_THREADS=str(threads),
                BENCH_LEADS=str(target.leads), BENCH_CONVERSATIONS=str(target.conversations),

@@ -5,6 +5,7 @@ from pathlib import Path
 import endpoints
 from tables import failures, ms, percent, table
 from plot import PLOT, plot
+from postgres_section import postgres_headline, postgres_section
 from sections import (SPEED_WORK, growth_section, http_section, inprocess_section,
                       load_section, memory_section)
 
@@ -91,6 +92,8 @@ def headline(results):
             if (endpoints.BARE.name, w) in by]
     lines.append(f"- bare route: {' / '.join(bare)} req/s at "
                  f"{' / '.join(str(w) for w in workers)} workers")
+    if postgres_headline(results):
+        lines.append(postgres_headline(results))
     shown = {endpoints.FLOOR.name, *(endpoint.name for endpoint in endpoints.HEADLINE)}
     inproc = ", ".join(f"`{row['endpoint']}` {percent(row['ratio'])}"
                        for row in results["inprocess"] if row["endpoint"] in shown)
@@ -138,6 +141,7 @@ in [bench/endpoints.py](../bench/endpoints.py), one line per endpoint.
 {findings(results)}
 
 {http_section(results)}
+{postgres_section(results)}
 {inprocess_section(results)}
 {SPEED_WORK.read_text(encoding="utf-8")}
 {growth_section(results)}
@@ -148,9 +152,12 @@ in [bench/endpoints.py](../bench/endpoints.py), one line per endpoint.
 {table(["parameter", "value"], [[name, value] for name, value in plan.items()])}
 
 Run it again with `make bench` (installs the `bench` extra and wrk, then runs
-`.venv/bin/python bench/run.py`); `bench/run.py --quick --docs /tmp/x` is a two-minute smoke
-run that leaves this page alone. To judge one change, `.venv/bin/python bench/quick.py`
-measures the in-process table alone in about a minute.
+`.venv/bin/python bench/run.py`); `bench/run.py --quick --docs /tmp/x` is a smoke run of a
+few minutes that leaves this page alone. To judge one change, `.venv/bin/python bench/quick.py`
+measures the in-process table alone in about a minute. The PostgreSQL section uses the server
+at `VOREL_BENCH_DATABASE_URL` (default `postgresql://postgres@127.0.0.1:5432/postgres`; it
+creates and drops a database of its own there) and Redis at `VOREL_BENCH_REDIS_URL` (default
+`redis://127.0.0.1:6379/0`); without them it says "Skipped" and why.
 """
 
 

@@ -5,6 +5,11 @@ docs/benchmarks.md and docs/latency-vs-size.png.
 
 Phases, in order (each is described in the document it writes):
   1. HTTP: wrk against gunicorn (1, 2, 4 sync workers) serving vorel-lite and the bare route;
+  1b. PostgreSQL: create, get and list on a throw-away PostgreSQL database beside the same on
+     SQLite, at 1, 2 and 4 workers, then two instances sharing PostgreSQL and Redis; each
+     against the bare route of the same set-up (VOREL_BENCH_DATABASE_URL: the server, default
+     postgresql://postgres@127.0.0.1:5432/postgres; VOREL_BENCH_REDIS_URL: Redis, default
+     redis://127.0.0.1:6379/0; either unreachable: that part is skipped, with a line saying so);
   2. memory: one worker's peak RSS over 100k requests (the growth databases are seeded in a
      background thread meanwhile: that takes one core, and memory does not care);
   3. in-process: the Flask test client, each endpoint against the bare route, and a profile
@@ -22,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +35,12 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
+
+# Where the PostgreSQL section makes its throw-away database and finds Redis: read before the
+# clean-up below.
+BENCH_DATABASE_URL = os.environ.get("VOREL_BENCH_DATABASE_URL",
+                                    "postgresql://postgres@127.0.0.1:5432/postgres")
+BENCH_REDIS_URL = os.environ.get("VOREL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # Settings of the caller's environment must not change what is measured.
 for _name in [n for n in os.environ if n.startswith("VOREL_")]:
@@ -39,6 +51,7 @@ import endpoints  # noqa: E402
 import inprocess  # noqa: E402
 import loadgen  # noqa: E402
 import machine  # noqa: E402
+import postgres  # noqa: E402
 import report  # noqa: E402
 import seed  # noqa: E402
 import servers  # noqa: E402
@@ -63,6 +76,8 @@ class Plan:
     growth_sizes: tuple = (10_000, 100_000, 1_000_000)
     growth_requests: int = 400  # timed requests per endpoint and size
     growth_fresh: int = 2_000
+    postgres_fresh_pool: int = 100_000  # per database of the PostgreSQL section
+    instance_workers: int = 2  # per instance, two instances; wrk's threads take one each
 
 
 INPROCESS_BLOCK = 0.5  # seconds of back-to-back requests to one endpoint, in turn
@@ -93,9 +108,10 @@ def main():
     print(f"bench: work directory {work}; load average at start "
           f"{results['machine']['load_at_start']}", flush=True)
     results["load"] = {}
+    meters = []  # of processes working for this run that are not its own (PostgreSQL's)
 
     def phase(name, function, *arguments):
-        meter, started = cpu.OtherLoad().start(), time.monotonic()
+        meter, started = cpu.OtherLoad(meters).start(), time.monotonic()
         value = function(*arguments)
         results["load"][name] = meter.stop(time.monotonic() - started)
         return value
@@ -103,6 +119,8 @@ def main():
     try:
         http, growth = phase("setup", setup, work, plan)
         results["http"], results["unloaded"] = phase("HTTP", run_http, http, plan)
+        results["postgres"] = phase("PostgreSQL", run_postgres, work / "postgresql", plan,
+                                    meters)
         results["memory"] = phase("memory (and seeding the growth databases)", run_memory,
                                   http, plan, growth)
         results["inprocess"], results["profile"], results["parts"] = phase(
@@ -137,25 +155,34 @@ def log(message):
 class HttpDatabase:
     """The database the HTTP, memory and in-process phases share, and the keys to it."""
 
+    rows = seed  # what inserts the leads and the pool in bulk
+
     def __init__(self, directory, plan):
         directory.mkdir(parents=True)
+        self.directory = directory
         self.path = directory / "vorel.db"
         self.instance = directory / "instance"
-        self.tenant, self.keys = seed.provision(self.path, self.instance, plan.keys)
+        self.tenant, self.keys = seed.provision(self.database, self.instance, plan.keys)
         self.keys_file = directory / "keys"
         self.keys_file.write_text("\n".join(self.keys) + "\n")
-        took = seed.seed_leads(self.path, self.tenant, 0, plan.http_leads)
-        took += seed.seed_fresh_conversations(self.path, self.tenant, 0, plan.fresh_pool)
+        took = self.rows.seed_leads(self.database, self.tenant, 0, plan.http_leads)
+        took += self.rows.seed_fresh_conversations(self.database, self.tenant, 0,
+                                                   plan.fresh_pool)
         log(f"seeded {plan.http_leads} leads and {plan.fresh_pool} conversations without a "
-            f"lead in {took:.1f} s")
+            f"lead in {took:.1f} s ({type(self).__name__})")
         self.leads = plan.http_leads
         self.fresh_used = 0  # conversations of the pool used (or possibly used) so far
         self.fresh_pool = plan.fresh_pool
         self.target = loadgen.Target(str(self.keys_file), self.leads, self.leads)
 
-    def env(self):
-        """The VOREL_* settings of a gunicorn serving this database."""
-        config = seed.app_config(self.path, self.instance)
+    @property
+    def database(self):
+        """What seed.app_config takes: the SQLite file's path here, a URL in subclasses."""
+        return self.path
+
+    def env(self, **settings):
+        """The VOREL_* settings of a gunicorn serving this database, with settings on top."""
+        config = {**seed.app_config(self.database, self.instance), **settings}
         return {f"VOREL_{name}": str(value) for name, value in config.items()}
 
     def wrk(self, url, endpoint, **options):
@@ -171,32 +198,59 @@ class HttpDatabase:
         return result
 
 
-def app_server(http, workers, log_path):
-    return servers.Gunicorn("app:create_app()", workers, log_path, http.env())
+class PostgresHttpDatabase(HttpDatabase):
+    """The same tenant, keys and rows (and ids) on a throw-away PostgreSQL database."""
+
+    rows = postgres
+
+    def __init__(self, directory, plan, url):
+        self.url = url
+        super().__init__(directory, plan)
+
+    @property
+    def database(self):
+        return self.url
+
+
+def app_server(http, workers, log_path, **settings):
+    return servers.Gunicorn("app:create_app()", workers, log_path, http.env(**settings))
 
 
 def bare_server(workers, log_path):
     return servers.Gunicorn("bare_app:create_app()", workers, log_path)
 
 
-def measure(http, server, endpoint, plan, threads=None, connections=None, duration=None):
-    """A warm-up wrk run, then the measured one; return its figures."""
+def measure(http, server, endpoint, plan, threads=None, connections=None, duration=None,
+            meters=()):
+    """A warm-up wrk run, then the measured one; return its figures.
+
+    server: a servers.Gunicorn, or servers.Instances loaded all at once. meters: the
+    cpu.ProcessMeter of services the requests use (PostgreSQL, Redis), each giving a
+    "<name>_cores" figure.
+    """
     threads = threads or plan.threads
     connections = connections or plan.connections
     if plan.warmup:
         http.wrk(server.url, endpoint, threads=threads, connections=connections,
-                 duration=plan.warmup)
-    pids = [server.process.pid] + server.worker_pids()
-    server_cpu = cpu.process_seconds(pids)
+                 duration=plan.warmup, hosts=server.hosts)
+    instances = getattr(server, "instances", [server])
+    pids = [instance.pids() for instance in instances]
+    server_cpu = [cpu.process_seconds(p) for p in pids]
+    services = [meter.seconds() for meter in meters]
     result = http.wrk(server.url, endpoint, threads=threads, connections=connections,
-                      duration=duration or plan.duration)
-    server_cpu = cpu.process_seconds(pids) - server_cpu
-    return {"endpoint": endpoint.name, "rps": result.rps, "p50": result.p(50),
-            "p90": result.p(90), "p99": result.p(99), "requests": result.requests,
-            "seconds": result.seconds, "errors": result.errors, "failed": result.failed,
-            "server_cpu_ms": server_cpu * 1000 / max(result.requests, 1),
-            "server_cores": server_cpu / result.seconds,
-            "wrk_cores": result.wrk_cpu_seconds / result.seconds}
+                      duration=duration or plan.duration, hosts=server.hosts)
+    server_cpu = [cpu.process_seconds(p) - before for p, before in zip(pids, server_cpu)]
+    row = {"endpoint": endpoint.name, "rps": result.rps, "p50": result.p(50),
+           "p90": result.p(90), "p99": result.p(99), "requests": result.requests,
+           "seconds": result.seconds, "errors": result.errors, "failed": result.failed,
+           "server_cpu_ms": sum(server_cpu) * 1000 / max(result.requests, 1),
+           "server_cores": sum(server_cpu) / result.seconds,
+           "wrk_cores": result.wrk_cpu_seconds / result.seconds}
+    if len(instances) > 1:
+        row["instance_cores"] = [seconds / result.seconds for seconds in server_cpu]
+    for meter, before in zip(meters, services):
+        row[f"{meter.name}_cores"] = (meter.seconds() - before) / result.seconds
+    return row
 
 
 def run_http(http, plan):
@@ -228,6 +282,89 @@ def run_http(http, plan):
             if problems:
                 raise RuntimeError("the server logged failures:\n" + "\n".join(problems[:20]))
     return rows, unloaded
+
+
+def run_postgres(directory, plan, meters):
+    """create, get and list on SQLite and on PostgreSQL at each worker count, then on two
+    instances sharing PostgreSQL and Redis; each as a ratio to the bare route of its set-up."""
+    database = postgres.open_or_reason(BENCH_DATABASE_URL)
+    if isinstance(database, str):
+        log(f"PostgreSQL section skipped: {database}")
+        return {"skipped": database}
+    try:
+        backends = cpu.ProcessMeter("postgresql", database.name)
+        meters.append(backends)
+        pool = replace(plan, fresh_pool=plan.postgres_fresh_pool)
+        databases = (("SQLite", HttpDatabase(directory / "sqlite", pool)),
+                     ("PostgreSQL", PostgresHttpDatabase(directory / "pg", pool, database.url)))
+        rows = []
+        for workers in plan.workers:
+            with bare_server(workers, directory / f"bare-{workers}.log") as server:
+                server.wait_until_serving(endpoints.BARE.path)
+                bare = measure(databases[0][1], server, endpoints.BARE, plan, meters=[backends])
+            rows.append({**bare, "workers": workers, "database": "", "ratio": 1.0})
+            log(f"{workers} worker(s) {bare['endpoint']}: {bare['rps']:.0f} req/s")
+            for name, http in databases:
+                with app_server(http, workers, directory / f"{name}-{workers}.log") as server:
+                    rows += measure_headline(http, server, plan, bare, [backends],
+                                             workers=workers, database=name)
+        two = run_two_instances(databases[1][1], directory, plan, meters, backends)
+        return {"server": postgres.redacted(BENCH_DATABASE_URL), "version": database.version,
+                "settings": database.settings, "rows": rows, "two_instances": two}
+    finally:
+        database.drop()
+
+
+def measure_headline(http, server, plan, bare, meters, **labels):
+    """Rows of the headline endpoints on a server, as ratios to the bare row given."""
+    server.wait_until_serving("/api/v1/leads?limit=1", http.keys[0])
+    rows = []
+    for endpoint in endpoints.HEADLINE:
+        row = measure(http, server, endpoint, plan, meters=meters)
+        row.update(labels, ratio=row["rps"] / bare["rps"])
+        rows.append(row)
+        log(f"{' '.join(str(v) for v in labels.values())} {endpoint.name}: {row['rps']:.0f} "
+            f"req/s ({row['ratio']:.0%} of bare), p99 {row['p99']:.1f} ms, "
+            f"failed {row['failed']}")
+    problems = server.problems()
+    if problems:
+        raise RuntimeError("the server logged failures:\n" + "\n".join(problems[:20]))
+    return rows
+
+
+def run_two_instances(http, directory, plan, meters, backends):
+    """Two gunicorn instances on two ports sharing PostgreSQL and Redis, loaded at once."""
+    reason = redis_or_reason(BENCH_REDIS_URL)
+    if reason:
+        log(f"two instances skipped: {reason}")
+        return {"skipped": reason}
+    redis = cpu.ProcessMeter("redis", "redis-server")
+    meters.append(redis)
+    workers = plan.instance_workers
+    shared = {"RATELIMIT_STORAGE_URI": BENCH_REDIS_URL,
+              "RATELIMIT_KEY_PREFIX": f"vorel-bench-{uuid.uuid4().hex}"}
+    with servers.Instances(*(bare_server(workers, directory / f"bare-instance-{n}.log")
+                             for n in (1, 2))) as pair:
+        pair.wait_until_serving(endpoints.BARE.path)
+        bare = measure(http, pair, endpoints.BARE, plan, meters=[backends, redis])
+    bare.update(ratio=1.0)
+    log(f"two instances {bare['endpoint']}: {bare['rps']:.0f} req/s")
+    with servers.Instances(*(app_server(http, workers, directory / f"instance-{n}.log", **shared)
+                             for n in (1, 2))) as pair:
+        rows = measure_headline(http, pair, plan, bare, [backends, redis],
+                                database="two instances")
+    return {"instances": 2, "workers": workers, "rows": [bare] + rows}
+
+
+def redis_or_reason(url):
+    """Return None if a Redis server answers at url, else the reason there is none."""
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:  # no driver, no server, no permission
+        return f"no Redis at {postgres.redacted(url)}: {str(exc).strip().splitlines()[0]}"
+    return None
 
 
 class GrowthDatabases:
@@ -286,8 +423,9 @@ def run_memory(http, plan, growth):
                     remaining = goal - served
                     if remaining <= 0:
                         break
+                    # A slice that finished no request (a loaded machine) gives no rate.
                     seconds = max(1, min(MEMORY_SLICE, round(
-                        remaining / rates.get(endpoint.name, 1e9))))
+                        remaining / (rates.get(endpoint.name) or 1e9))))
                     result = http.wrk(server.url, endpoint, threads=plan.threads,
                                       connections=plan.connections, duration=seconds)
                     if result.failed:

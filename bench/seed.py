@@ -61,16 +61,21 @@ def fresh_conversation_id(n):
     return f"{FRESH_PREFIX}{n:012x}"
 
 
+def database_url(database):
+    """The URL of a database given as a SQLite file's path or already as a URL."""
+    return database if "://" in str(database) else f"sqlite:///{database}"
+
+
 def app_config(database, instance):
     """The settings of every app the benchmarks run, in-process or under gunicorn."""
-    return {"DATABASE_URL": f"sqlite:///{database}", "INSTANCE_PATH": str(instance),
+    return {"DATABASE_URL": database_url(database), "INSTANCE_PATH": str(instance),
             "RATELIMIT_PER_KEY": UNLIMITED, "RATELIMIT_PER_TENANT": UNLIMITED}
 
 
 def provision(database, instance, keys):
     """Create the schema, a tenant, its OFFERINGS offerings, APPOINTMENTS appointments, a CRM
     connection (to a stub served by this process) and `keys` API keys through the app;
-    return (tenant, keys)."""
+    return (tenant, keys). database: a SQLite file's path, or a database URL."""
     from vorel_lite import create_app
     from vorel_lite.crm.connection import connect as connect_crm
     from vorel_lite.keys import issue_key

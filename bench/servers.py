@@ -78,6 +78,15 @@ class Gunicorn:
                     raise RuntimeError(f"{path} answered {status}:\n{self.log()}")
             time.sleep(0.1)
 
+    @property
+    def hosts(self):
+        """Where wrk sends the load: host:port of each instance (here one)."""
+        return [f"127.0.0.1:{self.port}"]
+
+    def pids(self):
+        """The master's pid and its workers'."""
+        return [self.process.pid] + self.worker_pids()
+
     def worker_pids(self):
         """The pids of the master's children (its workers)."""
         pids = []
@@ -108,6 +117,38 @@ class Gunicorn:
                 pass
             self.process.wait(STOP_TIMEOUT)
         self.log_file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class Instances:
+    """Several gunicorn instances standing for several hosts: wrk loads them all at once."""
+
+    def __init__(self, *instances):
+        self.instances = instances
+        self.url = instances[0].url
+
+    @property
+    def hosts(self):
+        return [host for instance in self.instances for host in instance.hosts]
+
+    def pids(self):
+        return [pid for instance in self.instances for pid in instance.pids()]
+
+    def wait_until_serving(self, path, key=None):
+        for instance in self.instances:
+            instance.wait_until_serving(path, key)
+
+    def problems(self):
+        return [line for instance in self.instances for line in instance.problems()]
+
+    def stop(self):
+        for instance in self.instances:
+            instance.stop()
 
     def __enter__(self):
         return self

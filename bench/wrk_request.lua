@@ -10,13 +10,29 @@
 -- BENCH_DEEP_CURSOR                     the id {deep_cursor} stands for
 -- BENCH_OFFERING_PREFIX, BENCH_OFFERINGS  the seeded offerings {offering} rotates over
 -- BENCH_APPOINTMENT_PREFIX, BENCH_APPOINTMENTS  the seeded appointments {appointment} rotates over
+-- BENCH_HOSTS                           "host:port,host:port": thread i sends to host i mod n
+--                                       (empty: every thread to the URL's host)
 --
 -- done() prints one line "BENCH_JSON {...}" with the counts and latency percentiles.
 
 local env = os.getenv
 local threads_made = 0
 
+local function host_addresses()
+   local addresses = {}
+   for host, port in (env("BENCH_HOSTS") or ""):gmatch("([^,:]+):(%d+)") do
+      addresses[#addresses + 1] = wrk.lookup(host, port)[1]
+   end
+   return addresses
+end
+
+local addresses = nil
+
 function setup(thread)
+   addresses = addresses or host_addresses()
+   if #addresses > 0 then
+      thread.addr = addresses[(threads_made % #addresses) + 1]
+   end
    thread:set("thread_index", threads_made)
    threads_made = threads_made + 1
 end

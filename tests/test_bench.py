@@ -1,24 +1,29 @@
-"""The benchmark code still runs: bench/quick.py measures every endpoint of bench/endpoints.py."""
+"""The benchmark code still runs: bench/quick.py measures every endpoint of bench/endpoints.py;
+the PostgreSQL section's tables, skip lines and seeding."""
+import importlib
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from services import skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = str(ROOT / "bench")
 
 
-def bench_endpoints():
-    """bench/endpoints.py, imported without leaving bench/ on the path of the other tests."""
+def bench_module(name):
+    """A module of bench/, imported without leaving bench/ on the path of the other tests."""
     sys.path.insert(0, BENCH)
     try:
-        import endpoints
+        return importlib.import_module(name)
     finally:
         sys.path.remove(BENCH)
-    return endpoints
 
 
 def test_quick_bench_measures_every_endpoint_against_both_references():
-    endpoints = bench_endpoints()
+    endpoints = bench_module("endpoints")
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "quick.py"), "--seconds", "0.1"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -29,3 +34,123 @@ def test_quick_bench_measures_every_endpoint_against_both_references():
     for name, (us, p50, ratio) in measured.items():
         assert float(us) > 0 and float(p50) > 0 and ratio.endswith("%"), name
     assert measured[endpoints.BARE.name][2] == "100.0%"
+
+
+def run_row(endpoint, database, workers, rps, bare_rps, **cores):
+    return {"endpoint": endpoint, "database": database, "workers": workers, "rps": rps,
+            "ratio": rps / bare_rps, "p50": 5.0, "p99": 9.0, "errors": {"status": 0},
+            "failed": 0, "server_cores": 0.8, "wrk_cores": 0.2, **cores}
+
+
+def postgres_results(two_instances):
+    bare = "bare route (constant JSON)"
+    create = "POST /api/v1/leads"
+    rows = []
+    for workers, bare_rps in ((1, 1000), (4, 2000)):
+        rows += [run_row(bare, "", workers, bare_rps, bare_rps),
+                 run_row(create, "SQLite", workers, bare_rps / 2, bare_rps),
+                 run_row(create, "PostgreSQL", workers, bare_rps / 4, bare_rps,
+                         postgresql_cores=workers / 4)]
+    return {"plan": {"workers": [1, 4], "threads": 2, "connections": 16, "duration": 6,
+                     "warmup": 1, "http_leads": 10_000, "postgres_fresh_pool": 100_000},
+            "machine": {"cores": 2},
+            "postgres": {"server": "postgresql://postgres@127.0.0.1:5432/postgres",
+                         "version": "15.20", "settings": {"synchronous_commit": "on"},
+                         "rows": rows, "two_instances": two_instances}}
+
+
+def test_the_postgres_table_puts_each_database_beside_the_bare_route_of_its_workers():
+    section = bench_module("postgres_section")
+    two = {"instances": 2, "workers": 2, "rows": [
+        {**run_row("bare route (constant JSON)", "", None, 1800, 1800), "redis_cores": 0.1,
+         "instance_cores": [0.4, 0.5]},
+        {**run_row("POST /api/v1/leads", "two instances", None, 360, 1800),
+         "postgresql_cores": 0.6, "redis_cores": 0.1, "instance_cores": [0.7, 0.6]}]}
+    text = section.postgres_section(postgres_results(two))
+    summary = [line for line in text.splitlines() if line.startswith("| ")][:5]
+    assert summary == [
+        "| endpoint | database | 1 worker | 4 workers |",
+        "| --- | ---: | ---: | ---: |",
+        "| bare route (constant JSON) | - | 1000 (100%) | 2000 (100%) |",
+        "| POST /api/v1/leads | SQLite | 500 (50%) | 1000 (50%) |",
+        "| POST /api/v1/leads | PostgreSQL | 250 (25%) | 500 (25%) |"]
+    assert ("PostgreSQL's throughput as a share of SQLite's, at 1 worker: "
+            "`POST /api/v1/leads` 50%; at 4 workers: `POST /api/v1/leads` 50%.") in text
+    assert "the three together used 1.25-2.00 cores. Where they reach the machine's" in text
+    assert "With 1 worker, gunicorn used 0.80-0.80 cores" in text
+    # Two instances of 2 workers, against one instance of 4 (the same number of processes).
+    assert ("| POST /api/v1/leads | 360 | 5.00 | 9.00 | 20% | 0 | 0.70 / 0.60 | 0.60 | 0.10 "
+            "| 0.20 | 25% |") in text
+    headline = section.postgres_headline(postgres_results(two))
+    assert headline == ("- on PostgreSQL at 1 / 4 workers: `POST /api/v1/leads` 250 / 500 req/s "
+                        "(25% / 25% of bare); two instances of 2 workers: "
+                        "`POST /api/v1/leads` 360 req/s (20%)")
+
+
+def test_without_postgresql_the_section_says_skipped_and_why_without_the_password():
+    postgres, section = bench_module("postgres"), bench_module("postgres_section")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    reason = postgres.open_or_reason(f"postgresql://bench:s3cret@127.0.0.1:{port}/postgres")
+    assert isinstance(reason, str)
+    assert reason.startswith(f"no PostgreSQL at postgresql://bench:***@127.0.0.1:{port}/postgres")
+    assert "s3cret" not in reason
+    text = section.postgres_section({"postgres": {"skipped": reason}})
+    assert text.startswith("## PostgreSQL, and two instances\n\n**Skipped:** no PostgreSQL at ")
+    assert section.postgres_headline({"postgres": {"skipped": reason}}).startswith(
+        "- PostgreSQL: skipped (no PostgreSQL at ")
+    no_redis = section.postgres_section(postgres_results({"skipped": "no Redis at x"}))
+    assert "### Two instances sharing PostgreSQL and Redis\n\n**Skipped:** no Redis at x." \
+        in no_redis
+
+
+def test_the_bench_reads_its_postgresql_server_and_prints_the_skip_line():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = ("import run, pathlib, tempfile; print(run.run_postgres("
+              "pathlib.Path(tempfile.mkdtemp()), run.QUICK, []))")
+    env = {**os.environ, "VOREL_BENCH_DATABASE_URL": f"postgresql://x:pw@127.0.0.1:{port}/db"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, cwd=BENCH, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = ("bench: PostgreSQL section skipped: no PostgreSQL at "
+            f"postgresql://x:***@127.0.0.1:{port}/db")
+    assert result.stdout.startswith(line), result.stdout
+    assert "pw" not in result.stdout
+
+
+def test_postgres_seeding_gives_the_rows_and_ids_seed_py_gives_sqlite(tmp_path):
+    from databases import SERVER_URL
+    from vorel_lite import create_app
+
+    postgres, seed = bench_module("postgres"), bench_module("seed")
+    database = postgres.open_or_reason(SERVER_URL)
+    if isinstance(database, str):
+        skip_or_fail(database)
+    bodies = {}
+    try:
+        for name, target, rows in (("sqlite", tmp_path / "bench.db", seed),
+                                   ("postgresql", database.url, postgres)):
+            tenant, keys = seed.provision(target, tmp_path / name, 1)
+            rows.seed_leads(target, tenant, 0, 30)
+            rows.seed_fresh_conversations(target, tenant, 0, 5)
+            app = create_app(seed.app_config(target, tmp_path / name))
+            client = app.test_client()
+            headers = {"Authorization": f"Bearer {keys[0]}"}
+            lead = client.get(f"/api/v1/leads/{seed.lead_id(7)}", headers=headers)
+            page = client.get("/api/v1/leads?limit=25", headers=headers).get_json()
+            events = client.get("/api/v1/events?limit=100", headers=headers).get_json()
+            created = client.post("/api/v1/leads", headers=headers, json={
+                "conversation_id": seed.fresh_conversation_id(4), "name": "Fresh"})
+            app.extensions["vorel_db"].close_all()
+            assert lead.status_code == 200 and created.status_code == 201, name
+            assert [item["id"] for item in page["data"]] == [
+                seed.lead_id(n) for n in range(29, 4, -1)], name
+            bodies[name] = (lead.get_json(), sorted(
+                (event["id"], event["data"]["id"]) for event in events["data"]))
+    finally:
+        database.drop()
+    assert bodies["postgresql"] == bodies["sqlite"]
+    assert len(bodies["sqlite"][1]) == 30
