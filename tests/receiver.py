@@ -4,6 +4,12 @@ Each POST gets the next answer of the script, then `default`. An answer is a sta
 the body `ok`), a (status, body) pair (a body that is not bytes is sent as JSON), or one of:
 HANG (never answers), NOT_HTTP (garbage instead of HTTP), TRICKLE (a valid 200 with a JSON
 id, one byte every `trickle_seconds`).
+
+By default each connection is closed after one answer, without saying so (no `Connection:
+close`), as a peer's idle timeout would. With keep_alive, a connection serves the next
+request too, up to `requests_per_connection` (then it is closed the same way, `close_delay`
+seconds after the answer, during which the client may already be sending the next request).
+`connections` counts the connections accepted; each request records its connection's number.
 """
 import json
 import threading
@@ -18,9 +24,13 @@ TRICKLE = "trickle"
 class Receiver:
     """Answers each POST from the script; `delay` seconds pass before each answer."""
 
-    def __init__(self, script=(), default=200, delay=0.0, trickle_seconds=0.2, path="/hooks"):
+    def __init__(self, script=(), default=200, delay=0.0, trickle_seconds=0.2, path="/hooks",
+                 keep_alive=False, requests_per_connection=None, close_delay=0.0):
         self.script, self.default, self.delay = list(script), default, delay
         self.trickle_seconds = trickle_seconds
+        self.keep_alive, self.requests_per_connection = keep_alive, requests_per_connection
+        self.close_delay = close_delay
+        self.connections = 0
         self.received = []
         self.lock = threading.Lock()
         self.release = threading.Event()
@@ -29,13 +39,21 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self):
+                super().setup()
+                with receiver.lock:
+                    receiver.connections += 1
+                    self.number, self.served = receiver.connections, 0
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     answer = receiver.script.pop(0) if receiver.script else receiver.default
                     receiver.received.append({"headers": dict(self.headers), "body": body,
-                                              "answer": answer})
-                self.close_connection = True
+                                              "answer": answer, "connection": self.number})
+                self.served += 1
+                self.close_connection = not receiver.keep_alive or (
+                    self.served == receiver.requests_per_connection)
                 if answer == HANG:
                     receiver.release.wait(30)
                     return
@@ -47,6 +65,8 @@ class Receiver:
                 else:
                     status, payload = answer if isinstance(answer, tuple) else (answer, b"ok")
                     receiver.answer(self, status, payload)
+                if receiver.keep_alive and self.close_connection:
+                    time.sleep(receiver.close_delay)  # the answer is out; the close comes later
 
             def log_message(self, *args):
                 pass

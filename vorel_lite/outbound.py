@@ -2,7 +2,8 @@
 
 libcurl's CURLOPT_TIMEOUT bounds the whole transfer (resolve, connect, send, status line,
 headers and body), so a peer that trickles its answer cannot hold a worker past the deadline,
-as a timeout per socket read would let it.
+as a timeout per socket read would let it. A Sender keeps its handle, and with it its
+keep-alive connections, from one POST to the next.
 """
 import ipaddress
 import re
@@ -80,42 +81,70 @@ def is_public(ip):
 
 
 def post(url, body, headers, timeout, agent=None, private_targets="allow"):
-    """POST body (bytes) to url with headers; return the Answer within timeout seconds.
-
-    No proxy from the environment, no redirect followed (a 3xx is returned as it is), no
-    `Expect: 100-continue` wait, only http and https, at most MAX_ANSWER_BYTES of answer.
-    agent: what is sending, added to the User-Agent. private_targets: "deny" refuses to
-    connect to an address that is not public, checked on each address the name resolves to,
-    as it is connected. Never raises for what the peer does.
+    """POST body (bytes) to url with headers, on a new connection; return the Answer within
+    timeout seconds. See Sender.post; never raises for what the peer does.
     """
-    user_agent = f"{USER_AGENT} ({agent})" if agent else USER_AGENT
-    received = bytearray()
-    refused = []
-
-    def open_socket(purpose, address):
-        if not is_public(address.addr[0]):
-            refused.append(address.addr[0])
-            return pycurl.SOCKET_BAD
-        return socket.socket(address.family, address.socktype, address.protocol)
-
-    def collect(chunk):
-        if len(received) + len(chunk) > MAX_ANSWER_BYTES:
-            return 0  # anything but len(chunk) makes libcurl abort with CURLE_WRITE_ERROR
-        received.extend(chunk)
-        return None
-
-    curl = pycurl.Curl()
+    sender = Sender(private_targets, agent)
     try:
+        return sender.post(url, body, headers, timeout)
+    finally:
+        sender.close()
+
+
+class Sender:
+    """A libcurl handle kept between POSTs, so that its open connections are reused.
+
+    libcurl calls OPENSOCKETFUNCTION for each new connection only: with private_targets
+    "deny", every connection is checked once, on the address it is opened to, before it is
+    opened; a reused connection is one that passed. A handle has one setting for its life,
+    so a connection opened under "allow" never serves a "deny" sender.
+    """
+
+    def __init__(self, private_targets="allow", agent=None):
+        self.private_targets = private_targets
+        self.user_agent = (f"User-Agent: {USER_AGENT} ({agent})" if agent
+                           else f"User-Agent: {USER_AGENT}").encode("ascii")
+        self.curl = pycurl.Curl()
+
+    def close(self):
+        """Close the handle and its connections."""
+        self.curl.close()
+
+    def post(self, url, body, headers, timeout):
+        """POST body (bytes) to url with headers; return the Answer within timeout seconds.
+
+        No proxy from the environment, no redirect followed (a 3xx is returned as it is), no
+        `Expect: 100-continue` wait, only http and https, at most MAX_ANSWER_BYTES of answer.
+        The timeout bounds the whole attempt, on a reused connection as on a new one.
+        """
+        received = bytearray()
+        refused, opened = [], []
+
+        def open_socket(purpose, address):
+            if not is_public(address.addr[0]):
+                refused.append(address.addr[0])
+                return pycurl.SOCKET_BAD
+            opened.append(socket.socket(address.family, address.socktype, address.protocol))
+            return opened[-1]
+
+        def collect(chunk):
+            if len(received) + len(chunk) > MAX_ANSWER_BYTES:
+                return 0  # anything but len(chunk) makes libcurl abort with CURLE_WRITE_ERROR
+            received.extend(chunk)
+            return None
+
+        curl = self.curl
+        # Every option of the last request goes; the connection cache stays.
+        curl.reset()
         try:
             check_url(url)
-            # Header values go as UTF-8 octets (RFC 9110 section 5.5 allows octets above 0x7F);
-            # a CR or LF in one would start another header.
+            # Header values go as UTF-8 octets (RFC 9110 section 5.5 allows octets above
+            # 0x7F); a CR or LF in one would start another header.
             lines = [f"{name}: {value}".encode("utf-8") for name, value in headers.items()]
             if any(b"\r" in line or b"\n" in line for line in lines):
                 raise ValueError("a header value contains CR or LF")
             curl.setopt(pycurl.URL, url)
-            curl.setopt(pycurl.HTTPHEADER, lines + [f"User-Agent: {user_agent}".encode("ascii"),
-                                                    b"Expect:"])
+            curl.setopt(pycurl.HTTPHEADER, lines + [self.user_agent, b"Expect:"])
         except (ValueError, UnicodeError) as exc:
             return Answer(None, b"", f"not sent: {exc}", "unreachable", 0)
         curl.setopt(pycurl.POST, 1)
@@ -126,7 +155,7 @@ def post(url, body, headers, timeout, agent=None, private_targets="allow"):
         curl.setopt(pycurl.FOLLOWLOCATION, 0)
         curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
         curl.setopt(pycurl.WRITEFUNCTION, collect)
-        if private_targets == "deny":
+        if self.private_targets == "deny":
             curl.setopt(pycurl.OPENSOCKETFUNCTION, open_socket)
         started = time.monotonic()
         try:
@@ -139,10 +168,13 @@ def post(url, body, headers, timeout, agent=None, private_targets="allow"):
             kind = failure_kind(code, message)
             return Answer(None, bytes(received), describe(kind, message, timeout), kind,
                           elapsed_ms(started))
+        finally:
+            # pycurl hands libcurl a duplicate of each socket's descriptor: the connection
+            # lives on in the handle, these objects are ours to close.
+            for sock in opened:
+                sock.close()
         return Answer(curl.getinfo(pycurl.RESPONSE_CODE), bytes(received), None, None,
                       elapsed_ms(started))
-    finally:
-        curl.close()
 
 
 def failure_kind(code, message):

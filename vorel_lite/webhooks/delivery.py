@@ -1,84 +1,34 @@
-"""The delivery worker: claim due deliveries atomically, send them, record every attempt."""
+"""The delivery worker: claim due deliveries in batches, send them, record every attempt."""
 import logging
-import random
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from flask import current_app
 
 from ..db import db
-from ..models import (Event, WebhookAttempt, WebhookDelivery, WebhookSubscription,
-                      new_id, utc_now)
+from ..models import utc_now
 from ..schemas.events import EventOut
+from .claims import claim_due, renew_claim, sending_seconds  # noqa: F401 (the worker's API)
+from .connections import SenderPool
+from .recording import record_outcome, record_outcomes  # noqa: F401 (the worker's API)
 from .secrets import decrypt_secret
-from .sending import Outcome, post_event
+from .sending import AGENT, Outcome, post_event
 
 log = logging.getLogger("vorel_lite.webhooks")
 envelope_schema = EventOut()
 
 
-def lease_seconds():
-    """Return how long a claim lasts: longer than any attempt can take."""
-    # An attempt ends by WEBHOOK_TIMEOUT_SECONDS (a deadline for all of it, outbound.py);
-    # the rest is room for recording it on a busy database.
-    return 3 * current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 5
+def attempt_delivery(delivery, sender=None, secret=None):
+    """Send one claimed delivery and return the Outcome, whatever goes wrong on the way.
 
-
-def claim_due(limit, busy=frozenset()):
-    """Claim up to limit due deliveries for this worker alone; return them with their rows.
-
-    At most one per subscription, and none of the subscriptions in busy (being sent to by
-    this worker already): a slow receiver holds one of the worker's slots, never all.
+    secret: the subscription's, already decrypted (decrypted here when not given).
     """
-    now, token = utc_now(), new_id()
-    claimable = ((WebhookDelivery.status == "pending")
-                 & (WebhookDelivery.next_attempt_at <= now)
-                 & (WebhookDelivery.claimed_until.is_null()
-                    | (WebhookDelivery.claimed_until < now)))
-    candidates = (WebhookDelivery.select(WebhookDelivery.id, WebhookDelivery.subscription)
-                  .where(claimable).order_by(WebhookDelivery.next_attempt_at)
-                  .limit(10 * limit + len(busy)))
-    if db.obj.for_update:
-        # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
-        candidates = candidates.for_update(skip_locked=True)
-    with db.atomic():
-        chosen, taken = [], set(busy)
-        for delivery_id, subscription_id in candidates.tuples():
-            if subscription_id not in taken and len(chosen) < limit:
-                taken.add(subscription_id)
-                chosen.append(delivery_id)
-        if not chosen:
-            return []
-        # The claim conditions are checked again: SQLite has no row locks, and another
-        # worker's claim may have committed since the rows were read.
-        (WebhookDelivery
-         .update(claim_token=token, claimed_until=utc_now(lease_seconds()),
-                 attempts=WebhookDelivery.attempts + 1)
-         .where(WebhookDelivery.id.in_(chosen) & claimable)
-         .execute())
-    return list(WebhookDelivery.select(WebhookDelivery, WebhookSubscription, Event)
-                .join(WebhookSubscription).switch(WebhookDelivery).join(Event)
-                .where(WebhookDelivery.claim_token == token))
-
-
-def renew_claim(delivery):
-    """Extend this worker's claim for one attempt; False if the claim was lost meanwhile."""
-    # A batch is sent one by one, so the batch's lease may run out before a delivery's turn:
-    # renewing right before sending is what keeps two workers from sending one attempt.
-    now = utc_now()
-    return (WebhookDelivery.update(claimed_until=utc_now(lease_seconds()))
-            .where((WebhookDelivery.id == delivery.id)
-                   & (WebhookDelivery.claim_token == delivery.claim_token)
-                   & (WebhookDelivery.claimed_until >= now))
-            .execute()) == 1
-
-
-def attempt_delivery(delivery):
-    """Send one claimed delivery and return the Outcome, whatever goes wrong on the way."""
     subscription = delivery.subscription
     try:
-        secret = decrypt_secret(subscription.encrypted_secret)
+        secret = secret or decrypt_secret(subscription.encrypted_secret)
         return post_event(subscription.url, secret, envelope_schema.dump(delivery.event),
-                          delivery.attempts)
+                          delivery.attempts, sender)
     except ValueError as exc:
         return Outcome(None, str(exc), 0)
     except Exception as exc:
@@ -87,91 +37,96 @@ def attempt_delivery(delivery):
         return Outcome(None, f"internal error: {type(exc).__name__}", 0)
 
 
-def next_state(delivery, outcome):
-    """Return the delivery's new status and next attempt time after an outcome."""
-    if outcome.delivered:
-        return "delivered", delivery.next_attempt_at
-    used = delivery.attempts - delivery.attempts_at_redrive
-    if outcome.permanent or used >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
-        return "dead", delivery.next_attempt_at
-    base = current_app.config["WEBHOOK_RETRY_BASE_SECONDS"]
-    return "pending", utc_now(base * 2 ** (used - 1) * random.uniform(0.75, 1.25))
+def send_batch(app, batch, senders, send_by, stop):
+    """Send one subscription's claimed deliveries in order, over one kept-alive connection,
+    then record them all in one transaction; return how many attempts were made.
 
-
-def record_outcome(delivery, outcome, started_at):
-    """Store the attempt and the delivery's new state; None if this worker lost the claim."""
-    status, next_attempt_at = next_state(delivery, outcome)
-    with db.atomic():
-        # Only the worker still holding the claim writes: a late one records nothing.
-        kept = (WebhookDelivery
-                .update(status=status, next_attempt_at=next_attempt_at, claim_token=None,
-                        claimed_until=None, last_status_code=outcome.status_code,
-                        last_error=outcome.error,
-                        finished_at=None if status == "pending" else utc_now())
-                .where((WebhookDelivery.id == delivery.id)
-                       & (WebhookDelivery.claim_token == delivery.claim_token))
-                .execute())
-        if kept:
-            WebhookAttempt.create(delivery=delivery.id, attempt=delivery.attempts,
-                                  started_at=started_at, duration_ms=outcome.duration_ms,
-                                  status_code=outcome.status_code, error=outcome.error)
-    if not kept:
-        log.warning("webhook delivery=%s attempt=%s: claim lost before its outcome (%s) was "
-                    "recorded", delivery.id, delivery.attempts,
-                    outcome.status_code or outcome.error)
-        return None
-    log.info("webhook %s delivery=%s attempt=%s status=%s -> %s", delivery.event.event,
-             delivery.id, delivery.attempts, outcome.status_code or outcome.error, status)
-    return status
-
-
-def send_one(app, delivery):
-    """Attempt one claimed delivery in this thread, with its own app context and connection."""
+    A delivery is sent only before send_by (time.monotonic()) and while stop is not set; the
+    rest are given back unsent.
+    """
     with app.app_context():
+        results = []
         try:
-            if renew_claim(delivery):
-                started_at = utc_now()
-                record_outcome(delivery, attempt_delivery(delivery), started_at)
+            url = batch[0].subscription.url
+            sender = senders.take(url)
+            try:
+                secret = decrypt_secret(batch[0].subscription.encrypted_secret)
+            except ValueError:
+                secret = None  # each attempt then fails, and says why
+            try:
+                for delivery in batch:
+                    if time.monotonic() > send_by or stop.is_set():
+                        break
+                    started_at = utc_now()
+                    results.append((delivery, attempt_delivery(delivery, sender, secret),
+                                    started_at))
+            finally:
+                senders.give(url, sender)
+            record_outcomes(results, batch[len(results):])
         except Exception:
-            # One delivery's trouble (a database hiccup while recording it) never holds up
-            # the others; its claim runs out and it is tried again.
-            log.exception("webhook delivery=%s could not be recorded", delivery.id)
+            # One batch's trouble (a database hiccup while recording it) never holds up the
+            # others; its claims run out and its deliveries are tried again.
+            log.exception("webhook deliveries %s could not be recorded",
+                          ",".join(d.id for d in batch))
         finally:
             db.close()
+        return len(results)
+
+
+def by_subscription(deliveries):
+    """Group claimed deliveries into one batch per subscription, each in its claimed order."""
+    batches = {}
+    for delivery in deliveries:
+        batches.setdefault(delivery.subscription_id, []).append(delivery)
+    return list(batches.values())
+
+
+def new_senders(app):
+    """Return a pool of Senders for one run of the worker."""
+    return SenderPool(app.config["WEBHOOK_PRIVATE_TARGETS"], AGENT,
+                      app.config["WEBHOOK_CONCURRENCY"])
 
 
 def deliver_due(limit=None):
     """Claim what is due now and send it concurrently; return how many attempts were made."""
-    limit = limit or current_app.config["WEBHOOK_CONCURRENCY"]
-    claimed = claim_due(limit)
     app = current_app._get_current_object()
-    with ThreadPoolExecutor(max_workers=max(1, len(claimed))) as pool:
-        list(pool.map(lambda delivery: send_one(app, delivery), claimed))
-    return len(claimed)
+    limit = limit or app.config["WEBHOOK_CONCURRENCY"]
+    send_by = time.monotonic() + sending_seconds()
+    batches = by_subscription(claim_due(limit, batch=app.config["WEBHOOK_BATCH_SIZE"]))
+    with new_senders(app) as senders, \
+            ThreadPoolExecutor(max_workers=max(1, len(batches))) as pool:
+        return sum(pool.map(lambda batch: send_batch(app, batch, senders, send_by,
+                                                     threading.Event()), batches))
 
 
 def run_worker(stop, once=False):
     """Deliver until stop is set (or, with once, until nothing is due or in flight).
 
-    WEBHOOK_CONCURRENCY attempts run at once, each in its own thread; as soon as one ends,
-    what is due is claimed again, so a slow receiver never holds up the others.
+    WEBHOOK_CONCURRENCY subscriptions are sent to at once, each by its own thread, a batch
+    of up to WEBHOOK_BATCH_SIZE deliveries at a time; as soon as one batch ends, what is due
+    is claimed again, so a slow receiver never holds up the others.
     """
     app = current_app._get_current_object()
-    slots = app.config["WEBHOOK_CONCURRENCY"]
+    slots, size = app.config["WEBHOOK_CONCURRENCY"], app.config["WEBHOOK_BATCH_SIZE"]
     in_flight = {}
-    with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="webhook") as pool:
+    # The threads end before their Senders are closed.
+    with new_senders(app) as senders, \
+            ThreadPoolExecutor(max_workers=slots, thread_name_prefix="webhook") as pool:
         while not stop.is_set():
-            claimed = []
+            batches = []
             if len(in_flight) < slots:
+                send_by = time.monotonic() + sending_seconds()
                 try:
-                    claimed = claim_due(slots - len(in_flight), frozenset(in_flight.values()))
+                    batches = by_subscription(
+                        claim_due(slots - len(in_flight), frozenset(in_flight.values()), size))
                 except Exception:
                     # A database hiccup must not kill the worker; claims' leases cover it.
                     log.exception("webhook delivery round failed")
                 finally:
                     db.close()
-            for delivery in claimed:
-                in_flight[pool.submit(send_one, app, delivery)] = delivery.subscription_id
+            for batch in batches:
+                future = pool.submit(send_batch, app, batch, senders, send_by, stop)
+                in_flight[future] = batch[0].subscription_id
             if not in_flight:
                 if once:
                     return

@@ -9,6 +9,8 @@ from .. import outbound
 from .secrets import sign, sign_standard
 
 MAX_ERROR_TEXT = 500
+# Added to the User-Agent of every delivery.
+AGENT = "webhooks"
 
 
 @dataclass
@@ -47,11 +49,13 @@ def signature_headers(secret, envelope, body, timestamp):
     }
 
 
-def post_event(url, secret, envelope, attempt):
+def post_event(url, secret, envelope, attempt, sender=None):
     """POST an envelope, signed with secret, and return the Outcome; never raises for the
     receiver's sake (whatever it answers or does, the Outcome says it).
 
-    Within WEBHOOK_TIMEOUT_SECONDS for all of it; WEBHOOK_PRIVATE_TARGETS applies.
+    Within WEBHOOK_TIMEOUT_SECONDS for all of it; WEBHOOK_PRIVATE_TARGETS applies. sender:
+    an outbound.Sender made with that setting, whose open connection may be reused; without
+    one, a new connection is opened and closed.
     """
     body = encode_envelope(envelope)
     headers = {"Content-Type": "application/json",
@@ -60,8 +64,12 @@ def post_event(url, secret, envelope, attempt):
                "X-Webhook-Event": envelope["event"],
                "X-Webhook-Attempt": str(attempt)}
     config = current_app.config
-    answer = outbound.post(url, body, headers, config["WEBHOOK_TIMEOUT_SECONDS"],
-                           agent="webhooks", private_targets=config["WEBHOOK_PRIVATE_TARGETS"])
+    timeout = config["WEBHOOK_TIMEOUT_SECONDS"]
+    if sender is None:
+        answer = outbound.post(url, body, headers, timeout, agent=AGENT,
+                               private_targets=config["WEBHOOK_PRIVATE_TARGETS"])
+    else:
+        answer = sender.post(url, body, headers, timeout)
     if answer.failure is not None:
         return Outcome(None, answer.error[:MAX_ERROR_TEXT], answer.duration_ms)
     error = None
