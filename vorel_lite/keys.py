@@ -2,16 +2,16 @@
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
 
-from .models import ApiKey, format_timestamp, utc_now
+from .keycache import key_cache
+from .models import ApiKey, utc_now
 from .statements import Select, param
 
 SCOPES = ("read", "conversations:write", "leads:write", "appointments:write",
           "offerings:write", "crm:write")
 ENVS = ("live", "test")
 KEY_SHAPE = re.compile(r"vapk_(live|test)_[0-9a-f]{48}")
-LAST_USED_RESOLUTION = timedelta(minutes=1)
+LAST_USED_RESOLUTION = 60  # seconds
 
 ACTIVE_KEY = Select(ApiKey, lambda: ApiKey.select().where(
     (ApiKey.key_hash == param("key_hash")) & ApiKey.revoked_at.is_null()).limit(1))
@@ -41,22 +41,36 @@ def issue_key(tenant, scopes, env="live", name=None):
 
 
 def find_active_key(secret):
-    """Return the unrevoked key row for a well-formed secret, or None."""
+    """Return the unrevoked key row for a well-formed secret, or None.
+
+    Within an app, the row may come from its key cache: read at most half a second ago.
+    """
     if not KEY_SHAPE.fullmatch(secret):
         return None
-    return ACTIVE_KEY.first(key_hash=hash_key(secret))
+    cache = key_cache()
+    if cache is None:
+        return read_active_key(hash_key(secret))
+    return cache.lookup(hash_key(secret), read_active_key)
+
+
+def read_active_key(key_hash):
+    """Read the unrevoked key row whose hash is key_hash from the database, or None."""
+    return ACTIVE_KEY.first(key_hash=key_hash)
 
 
 def touch_last_used(key):
     """Record that key was used, writing at most once a minute per key."""
-    now = datetime.now(timezone.utc)
-    threshold = format_timestamp(now - LAST_USED_RESOLUTION)
+    threshold = utc_now(-LAST_USED_RESOLUTION)
     if key.last_used_at is not None and key.last_used_at > threshold:
         return
-    (ApiKey.update(last_used_at=format_timestamp(now))
+    now = utc_now()
+    # Conditional, so that processes holding the same key's row do not all write it.
+    (ApiKey.update(last_used_at=now)
      .where((ApiKey.id == key.id)
             & (ApiKey.last_used_at.is_null() | (ApiKey.last_used_at <= threshold)))
      .execute())
+    # The row may be the key cache's: it must know of the write, or it would write again.
+    key.last_used_at = now
 
 
 def revoke_key(key_or_id):
@@ -68,4 +82,8 @@ def revoke_key(key_or_id):
     if row is not None and row.revoked_at is None:
         row.revoked_at = utc_now()
         row.save()
+    cache = key_cache()
+    if row is not None and cache is not None:
+        # At once in this app; other apps and processes see it within the cache's bound.
+        cache.forget(row.key_hash)
     return row

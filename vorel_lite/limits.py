@@ -3,9 +3,10 @@ import math
 import time
 
 from flask import current_app, g
-from flask_limiter import ApplicationLimit, Limiter
+from flask_limiter import ApplicationLimit
 from flask_limiter.util import get_remote_address
 
+from .limitcache import ResolvingLimiter
 from .metrics import count_refusal
 
 AUTH_FAILURES = "auth-failures"
@@ -29,7 +30,7 @@ def init_app(app):
     # Registered before the limiter's own after_request hook, so it runs after it, once the
     # limiter has counted a failed authentication.
     app.after_request(add_rate_limit_headers)
-    limiter = Limiter(
+    limiter = ResolvingLimiter(
         get_remote_address,
         application_limits=[
             ApplicationLimit(_limit_setting("RATELIMIT_PER_KEY"), scope="key",
