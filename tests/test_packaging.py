@@ -23,9 +23,10 @@ def test_wheel_ships_the_schema_and_serves_from_elsewhere(tmp_path):
               " 'INSTANCE_PATH': %r});"
               "c = app.test_client();"
               "print(*(c.get(url).status_code for url in"
-              " ('/api/v1/openapi.json', '/docs', '/docs/own/docs.js')))"
+              " ('/api/v1/openapi.json', '/docs', '/docs/own/docs.js', '/login',"
+              "  '/console/static/console.css', '/console/static/console.js')))"
               % (str(tmp_path / "site"), str(tmp_path / "instance")))
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60, env={"PYTHONPATH": str(tmp_path / "site")})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "200 200 200"
+    assert result.stdout.strip() == "200 200 200 200 200 200"

@@ -244,6 +244,17 @@ CREATE TABLE IF NOT EXISTS crm_pushes (
 );
 CREATE INDEX IF NOT EXISTS crm_pushes_tenant_created ON crm_pushes (tenant_id, created_at);
 
+-- People who sign in to the console (issue 12): each belongs to one tenant, and an email to
+-- one operator across all tenants. The password is kept as Werkzeug's scrypt hash.
+CREATE TABLE IF NOT EXISTS operators (
+    id TEXT NOT NULL PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    email TEXT NOT NULL UNIQUE CHECK (length(email) BETWEEN 3 AND 254),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operators_tenant_id ON operators (tenant_id);
+
 -- The migrations applied to this database, one row each (vorel_lite/migrations/).
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,

@@ -4,6 +4,7 @@ from .bookings import APPOINTMENT_STATUSES, Appointment
 from .catalog import Offering
 from .crm import CRM_RECORD_STATES, CrmConnection, CrmPush, CrmRecord
 from .idempotency import IdempotencyKey
+from .operators import Operator
 from .resources import (CHANNELS, CONVERSATION_STATUSES, EVENT_TYPES, HANDOFF_CHANNELS,
                         LEAD_STATUSES, MESSAGE_LANGUAGES, Conversation, Event, Handoff, Lead,
                         Message)
@@ -14,7 +15,7 @@ from .webhooks import (DELIVERY_STATUSES, WebhookAttempt, WebhookDelivery,
 __all__ = [
     "BaseModel", "JSONTextField", "format_timestamp", "new_id", "utc_now",
     "APPOINTMENT_STATUSES", "Appointment", "Offering", "CRM_RECORD_STATES", "CrmConnection",
-    "CrmPush", "CrmRecord", "IdempotencyKey",
+    "CrmPush", "CrmRecord", "IdempotencyKey", "Operator",
     "CHANNELS", "CONVERSATION_STATUSES", "EVENT_TYPES", "HANDOFF_CHANNELS", "LEAD_STATUSES",
     "MESSAGE_LANGUAGES", "Conversation", "Event", "Handoff", "Lead", "Message", "ApiKey",
     "Tenant", "DELIVERY_STATUSES", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription",

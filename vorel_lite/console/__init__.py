@@ -1,0 +1,13 @@
+"""The operator console: server-rendered pages, outside /api/v1, for a tenant's operators."""
+from . import api_keys, overview, signin  # noqa: F401  (their views join the blueprint)
+from .blueprint import bp, csrf, limit_signin, login_manager
+
+
+def init_app(app):
+    """Add the console to app: sign-in, CSRF on its forms only, its pages; after the limiter."""
+    # CSRF is checked by the console's own before_request alone: the API is key-only.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+    limit_signin(app)

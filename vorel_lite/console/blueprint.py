@@ -1,0 +1,67 @@
+"""The console's blueprint, its extensions, and what every one of its requests goes through."""
+from flask import Blueprint, current_app, render_template, request
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/console/static")
+login_manager = LoginManager()
+login_manager.login_view = "console.login"
+login_manager.login_message = "Sign in to see that page."
+csrf = CSRFProtect()
+
+# Endpoints open without signing in.
+PUBLIC_ENDPOINTS = frozenset({"console.login", "console.static"})
+# Inline scripts and styles are refused: the page runs only its own files.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+@bp.before_request
+def require_operator():
+    """Send the signed-out to /login, then refuse a form without its CSRF token (400)."""
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    csrf.protect()
+    return None
+
+
+@bp.after_request
+def harden(response):
+    """Keep the console's pages out of caches and frames; run only the console's own files."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint != "console.static":
+        # Pages carry tenant data, and a new key is shown once: never from a cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def show_error(error):
+    """Answer an HTTP error inside the console with a page, not the API's JSON envelope."""
+    page = render_template("console/error.html", error=error,
+                           signed_in=current_user.is_authenticated)
+    # Start from the exception's own response so headers such as Allow survive.
+    response = error.get_response()
+    response.set_data(page)
+    response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+bp.register_error_handler(HTTPException, show_error)
+# The app's own handler is registered for 429 by status, which Flask looks up before a
+# handler registered for a class; the console's must be registered the same way.
+bp.register_error_handler(429, show_error)
+
+
+def limit_signin(app):
+    """Rate-limit sign-in attempts per address with the app's limiter; successes are free."""
+    from flask_limiter.util import get_remote_address
+    limiter = app.extensions["vorel_limiter"]
+    view = app.view_functions["console.login"]
+    app.view_functions["console.login"] = limiter.limit(
+        lambda: current_app.config["CONSOLE_SIGNIN_RATELIMIT"], key_func=get_remote_address,
+        methods=["POST"], scope="console-signin",
+        deduct_when=lambda response: response.status_code != 303)(view)

@@ -1,0 +1,55 @@
+"""A stacked bar chart of counts per day, laid out as SVG shapes for a template to draw."""
+from typing import NamedTuple
+
+WIDTH, HEIGHT = 600, 180
+# Room under the bars for the day labels, and over them for the top count.
+BOTTOM, TOP = 20, 14
+GAP = 2
+# One colour per lead status, distinguishable with the common colour-vision deficiencies.
+COLOURS = {"new": "#4e79a7", "qualified": "#f28e2b", "booked": "#59a14f",
+           "converted": "#b07aa1", "lost": "#9c9c9c"}
+
+
+class Bar(NamedTuple):
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    label: str
+
+
+class Chart(NamedTuple):
+    width: int
+    height: int
+    bars: list
+    labels: list  # (x, text, text-anchor) under the bars
+    top: int  # the count the full height stands for
+    baseline: float
+
+
+def stack_chart(per_day, colours=COLOURS):
+    """Lay out {day: {series: count}} as stacked bars, one per day, oldest on the left."""
+    days = list(per_day)
+    top = max([sum(counts.values()) for counts in per_day.values()] + [1])
+    slot = WIDTH / max(len(days), 1)
+    plot_height = HEIGHT - BOTTOM - TOP
+    baseline = HEIGHT - BOTTOM
+    bars = []
+    for index, day in enumerate(days):
+        y = baseline
+        for series, count in per_day[day].items():
+            if not count:
+                continue
+            height = plot_height * count / top
+            y -= height
+            bars.append(Bar(round(index * slot + GAP / 2, 2), round(y, 2),
+                            round(slot - GAP, 2), round(height, 2), colours[series],
+                            f"{day}: {count} {series}"))
+    # The first, middle and last days, as MM-DD, the outer two kept inside the picture.
+    labels = []
+    if days:
+        labels = [(0, days[0][5:], "start"),
+                  (round(WIDTH / 2, 2), days[len(days) // 2][5:], "middle"),
+                  (WIDTH, days[-1][5:], "end")]
+    return Chart(WIDTH, HEIGHT, bars, labels, top, baseline)

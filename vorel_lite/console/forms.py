@@ -1,0 +1,39 @@
+"""The console's forms; each carries its CSRF token (Flask-WTF)."""
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, SelectChoice, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..keys import ENVS, SCOPES
+from ..operators import MAX_PASSWORD_LENGTH
+
+
+def strip(text):
+    """Trim surrounding whitespace from a field's text."""
+    return text.strip() if isinstance(text, str) else text
+
+
+class SignInForm(FlaskForm):
+    # No email syntax check here: every refused sign-in gets the same one message.
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)], filters=[strip])
+    password = PasswordField("Password",
+                             validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class IssueKeyForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=100)], filters=[strip],
+                       description="A label for you, e.g. the integration that uses the key.")
+    env = RadioField("Environment", choices=[SelectChoice(env) for env in ENVS], default="live")
+    scopes = CheckboxesField("Scopes", choices=[SelectChoice(scope) for scope in SCOPES],
+                             validators=[DataRequired(message="Choose at least one scope.")])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with no fields but its CSRF token: sign out, revoke."""
