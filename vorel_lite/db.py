@@ -1,16 +1,20 @@
 """Database lifecycle: the connection proxy, its configuration, and the schema upgrade."""
 import contextlib
+import logging
 import os
 import sqlite3
+import threading
 import uuid
 import weakref
 
 from flask import current_app, has_app_context
-from peewee import DatabaseProxy, SqliteDatabase
+from peewee import DatabaseProxy, InterfaceError, OperationalError, SqliteDatabase
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledSqliteDatabase
 
 from .migrations import upgrade
+
+log = logging.getLogger(__name__)
 
 
 class AppDatabaseProxy(DatabaseProxy):
@@ -36,6 +40,8 @@ class AppDatabaseProxy(DatabaseProxy):
 
 db = AppDatabaseProxy()
 
+# Seconds a new PostgreSQL connection may take (a ?connect_timeout= in the URL overrides it).
+CONNECT_TIMEOUT = 5
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal"}
 
 
@@ -52,6 +58,15 @@ def init_app(app):
         with database.connection_context():
             # Kept for `upgrade-db` to report what this process applied at start.
             app.extensions["vorel_schema_upgrade"] = upgrade(database)
+    except (OperationalError, InterfaceError) as exc:
+        if isinstance(database, SqliteDatabase):
+            raise  # a file that cannot be opened is a mistake to show now, not an outage
+        # A process (re)started while the database server is away must still start: gunicorn
+        # stops altogether when a worker fails to boot. Requests answer 503 until it is back.
+        log.warning("database unreachable at start (%s): the schema upgrade waits for the "
+                    "first request that reaches it", type(exc).__name__)
+        app.extensions["vorel_schema_pending"] = threading.Lock()
+        app.before_request(upgrade_when_reachable)
     finally:
         # Leave no open connection behind for a forking server (gunicorn --preload) to
         # share, nor after a refused upgrade; a pool's idle connections outlive requests.
@@ -60,6 +75,20 @@ def init_app(app):
     if hasattr(database, "close_all"):
         weakref.finalize(app, database.close_all)
     app.teardown_appcontext(close_connection)
+
+
+def upgrade_when_reachable():
+    """Upgrade the schema before the first request after a start without the database.
+
+    While the database stays away, the upgrade's OperationalError answers the request 503.
+    """
+    pending = current_app.extensions.get("vorel_schema_pending")
+    if pending is None:
+        return
+    with pending:
+        if "vorel_schema_pending" in current_app.extensions:
+            current_app.extensions["vorel_schema_upgrade"] = upgrade(db.obj)
+            del current_app.extensions["vorel_schema_pending"]
 
 
 def open_database(url, busy_timeout, pool_size=20):
@@ -76,6 +105,9 @@ def open_database(url, busy_timeout, pool_size=20):
         # waits for the lock, then gets a 503.
         options = ({"max_connections": pool_size, "stale_timeout": 300, "timeout": busy_timeout}
                    if "+pool" in url else {})
+        if "connect_timeout=" not in url:
+            # A host that drops packets would otherwise hold a request for minutes.
+            options["connect_timeout"] = CONNECT_TIMEOUT
         return connect(url, unquote_user=True, unquote_password=True, **options), None
     options = parse(url)
     path, keeper = options.pop("database"), None
