@@ -101,3 +101,35 @@ def test_a_tenants_hanging_crm_leaves_the_server_answering(served, tmp_path):
         hanging.close()
         for push in pushes:
             push.join(30)
+
+
+@pytest.mark.parametrize("port", ["70000", "65536", "-5"])
+def test_a_port_out_of_range_is_a_usage_error(tmp_path, port):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
+    env["VOREL_INSTANCE_PATH"] = str(tmp_path / "instance")
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "serve",
+                             f"--port={port}", "--no-webhooks"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"Invalid value for '--port': {port} is not in the range 0<=x<=65535" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_port_0_serves_on_a_free_port_and_says_which(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
+    env.update(VOREL_INSTANCE_PATH=str(tmp_path / "instance"), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "serve",
+                                "--port", "0", "--no-webhooks"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        for line in process.stdout:
+            if "listening on" in line:
+                break
+        port = int(line.split("http://127.0.0.1:", 1)[1].split()[0])
+        assert port != 0
+        status, _, _ = send_json(connect(port, 30), "GET", "/api/v1/leads", {})
+        assert status == 401
+    finally:
+        terminate_group(process, 30)
+        process.stdout.close()

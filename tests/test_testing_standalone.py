@@ -8,15 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from processes import connect, free_port, send_json, terminate_group
+from processes import connect, free_port, group_alive, send_json, terminate_group
 from services import skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60  # seconds to start, to answer, to stop: generous on a busy machine
+ORPHAN_TIMEOUT = 15  # seconds an orphaned server may take to notice and stop
 CUSTOMER = {"channel": "whatsapp", "customer_identifier": "+971500000001"}
 
 
@@ -93,6 +95,48 @@ def test_a_taken_port_is_said_on_stderr_and_nothing_on_stdout(start):
         assert process.wait(TIMEOUT) == 1
     assert process.stdout.read() == ""
     assert "cannot listen on 127.0.0.1:" in stderr_of(process)
+
+
+@pytest.mark.parametrize("port", ["70000", "65536", "-5", "x"])
+def test_a_port_out_of_range_is_a_usage_error(start, port):
+    process = start(f"--port={port}")
+    assert process.wait(TIMEOUT) == 2
+    assert process.stdout.read() == ""
+    log = stderr_of(process)
+    assert f"a port is a whole number from 0 to 65535, not '{port}'" in log
+    assert "Traceback" not in log
+
+
+# A parent that starts the server with its own stdout, waits for it, and is killed with -9.
+PARENT = ("import subprocess, sys\n"
+          "subprocess.Popen([sys.executable, '-m', 'vorel_lite.testing']).wait()\n")
+
+
+def test_it_stops_and_frees_its_port_when_its_parent_is_killed(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
+    with open(tmp_path / "stderr.log", "w+") as stderr:
+        parent = subprocess.Popen([sys.executable, "-c", PARENT], cwd=tmp_path, env=env,
+                                  stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                  start_new_session=True)
+        try:
+            parent.stderr_log = stderr
+            port = int(read_announcement(parent)["url"].rpartition(":")[2])
+            status, _, _ = send_json(connect(port, TIMEOUT), "GET", "/api/v1/leads", {})
+            assert status == 401
+            parent.kill()
+            parent.wait(TIMEOUT)
+            deadline = time.monotonic() + ORPHAN_TIMEOUT
+            # The group is the server alone now; it must end without being signalled.
+            while group_alive(parent.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not group_alive(parent.pid), "the server outlived its parent"
+        finally:
+            terminate_group(parent, TIMEOUT)
+            parent.stdout.close()
+        with pytest.raises(ConnectionRefusedError):
+            connect(port, TIMEOUT)
+        log = stderr_of(parent)
+    assert "Traceback" not in log
 
 
 def test_the_readme_node_example_passes(tmp_path):

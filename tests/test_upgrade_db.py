@@ -1,6 +1,7 @@
 """`flask upgrade-db`: a database of the previous schema, rows in it, reaches the current one."""
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -68,6 +69,11 @@ SEED = {
                           "error": None}],
 }
 FIRST = "0001_appointments_offerings_crm"
+MIGRATIONS = (FIRST, "0002_operators")
+LATEST = len(MIGRATIONS)
+# What upgrading a previous-schema database prints, and then records.
+APPLIED = "".join(f"Applied {name}.\n" for name in MIGRATIONS)
+RECORDED = [(version, name) for version, name in enumerate(MIGRATIONS, 1)]
 
 
 def drop_all_tables(database):
@@ -164,9 +170,9 @@ class TestPreviousSchema:
             self, runner, client, database_url, previous, tmp_path):
         result = runner.invoke(args=["upgrade-db"])
         assert result.exit_code == 0, result.output
-        assert result.output == f"Applied {FIRST}.\n"
+        assert result.output == APPLIED
         rows = query_database(database_url, contents)
-        assert rows.pop(HISTORY_TABLE) == [(1, FIRST)]
+        assert rows.pop(HISTORY_TABLE) == RECORDED
         assert rows == previous["rows"]
         upgraded = query_database(database_url)
         assert upgraded != previous["structure"]
@@ -188,26 +194,28 @@ class TestPreviousSchema:
         assert upgraded == query_database(new)
 
     def test_upgrading_again_changes_nothing(self, runner, database_url):
-        assert runner.invoke(args=["upgrade-db"]).output == f"Applied {FIRST}.\n"
+        assert runner.invoke(args=["upgrade-db"]).output == APPLIED
         before = query_database(database_url), history(database_url)
         for _ in range(2):
             result = runner.invoke(args=["upgrade-db"])
             assert result.exit_code == 0, result.output
-            assert result.output == "Database schema is up to date (version 1).\n"
+            assert result.output == f"Database schema is up to date (version {LATEST}).\n"
         assert (query_database(database_url), history(database_url)) == before
 
     def test_init_db_upgrades_too(self, runner, database_url):
         result = runner.invoke(args=["init-db"])
         assert result.exit_code == 0, result.output
-        assert result.output == f"Applied {FIRST}.\nDatabase ready.\n"
-        assert [row[:2] for row in history(database_url)] == [(1, FIRST)]
+        assert result.output == f"{APPLIED}Database ready.\n"
+        assert [row[:2] for row in history(database_url)] == RECORDED
 
     def test_a_database_from_a_newer_vorel_lite_is_refused_untouched(self, app, database_url,
                                                                      tmp_path):
-        newer = "INSERT INTO schema_migrations VALUES (2, '0002_from_the_future', 't')"
+        newer = (f"INSERT INTO schema_migrations VALUES ({LATEST + 1}, "
+                 f"'{LATEST + 1:04d}_from_the_future', 't')")
         query_database(database_url, lambda database: database.execute_sql(newer))
         before = query_database(database_url), query_database(database_url, contents)
-        message = "database schema version 2 is newer than this vorel-lite (1); upgrade vorel-lite"
+        message = (f"database schema version {LATEST + 1} is newer than this vorel-lite "
+                   f"({LATEST}); upgrade vorel-lite")
         with pytest.raises(SchemaTooNew, match=re.escape(message)):
             create_app({"TESTING": True, "DATABASE_URL": database_url,
                         "INSTANCE_PATH": str(tmp_path / "instance")})
@@ -222,10 +230,11 @@ class TestPreviousSchema:
 
     def test_a_failing_migration_leaves_the_database_as_it_was(self, monkeypatch, config,
                                                                database_url, previous):
-        broken = Migration(2, "0002_broken", "CREATE TABLE extra (id TEXT PRIMARY KEY);\n"
-                                             "ALTER TABLE tenants ADD COLUMN region TEXT;\n"
-                                             "UPDATE leads SET name = 'changed';\n"
-                                             "INSERT INTO no_such_table VALUES (1);\n")
+        broken = Migration(LATEST + 1, "9999_broken",
+                           "CREATE TABLE extra (id TEXT PRIMARY KEY);\n"
+                           "ALTER TABLE tenants ADD COLUMN region TEXT;\n"
+                           "UPDATE leads SET name = 'changed';\n"
+                           "INSERT INTO no_such_table VALUES (1);\n")
         known = vorel_lite.migrations.known_migrations()
         monkeypatch.setattr(vorel_lite.migrations, "known_migrations", lambda: known + (broken,))
         with pytest.raises(DatabaseError, match="no_such_table"):
@@ -253,8 +262,8 @@ class TestPreviousSchema:
             thread.start()
         for thread in threads:
             thread.join()
-        assert outcomes.count([]) == 3 and [FIRST] in outcomes, outcomes
-        assert [row[:2] for row in history(database_url)] == [(1, FIRST)]
+        assert outcomes.count([]) == 3 and list(MIGRATIONS) in outcomes, outcomes
+        assert [row[:2] for row in history(database_url)] == RECORDED
 
 
 def test_a_new_database_gets_the_schema_and_every_migration_recorded(database_url, tmp_path):
@@ -263,13 +272,28 @@ def test_a_new_database_gets_the_schema_and_every_migration_recorded(database_ur
                       "INSTANCE_PATH": str(tmp_path / "instance")})
     runner = app.test_cli_runner()
     result = runner.invoke(args=["upgrade-db"])
-    assert result.output == "Created the database schema (version 1).\n"
-    assert [row[:2] for row in history(new)] == [(1, FIRST)]
+    assert result.output == f"Created the database schema (version {LATEST}).\n"
+    assert [row[:2] for row in history(new)] == RECORDED
     assert runner.invoke(args=["upgrade-db"]).output == (
-        "Database schema is up to date (version 1).\n")
+        f"Database schema is up to date (version {LATEST}).\n")
 
 
 def test_reset_db_recreates_the_schema_and_its_record(app, runner, database_url, lead):
     result = runner.invoke(args=["reset-db", "--yes"])
     assert result.exit_code == 0, result.output
-    assert [row[:2] for row in history(database_url)] == [(1, FIRST)]
+    assert [row[:2] for row in history(database_url)] == RECORDED
+
+
+def test_a_server_starting_on_an_old_database_logs_each_migration_it_applies(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(PREVIOUS_SCHEMA.read_text(encoding="utf-8"))
+    env = {name: value for name, value in os.environ.items() if not name.startswith("VOREL_")}
+    started = subprocess.run(
+        [sys.executable, "-c", "from vorel_lite import create_app; create_app()"],
+        cwd=ROOT, env={**env, "VOREL_DATABASE_URL": f"sqlite:///{path}",
+                       "VOREL_INSTANCE_PATH": str(tmp_path / "instance")},
+        capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    applied = re.findall(r"applied schema migration (\S+)", started.stderr)
+    assert applied == [m.name for m in vorel_lite.migrations.known_migrations()], started.stderr

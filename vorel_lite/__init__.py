@@ -9,12 +9,12 @@ def create_app(test_config=None):
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import (auth, cli, config, db, errors, health, idempotency, limits, metrics, outbound,
-                   requestlog)
-    from . import api, docs
+    from . import (auth, cli, config, db, errors, health, idempotency, keycache, limits, metrics,
+                   outbound, requestlog)
+    from . import api, console, docs
     from .api import analytics, appointments, conversations, crm, events, leads, offerings
     from .openapi import document
-    from .sessions import NoSessions
+    from .sessions import ConsoleSessions
     from .webhooks import secrets
 
     test_config = dict(test_config or {})
@@ -37,14 +37,15 @@ def create_app(test_config=None):
     # The instance folder holds the database, the secret key and the demo key: owner only.
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     os.chmod(app.instance_path, 0o700)
-    # SECRET_KEY is set (it encrypts webhook secrets), so Flask would otherwise build a
-    # cookie signer on every request.
-    app.session_interface = NoSessions()
+    # Sessions for the console's pages alone: the API never reads nor writes a cookie.
+    app.session_interface = ConsoleSessions()
 
+    # First, so that what starting the app logs (a schema upgrade) is written too.
+    requestlog.init_app(app)
     db.init_app(app)
+    keycache.init_app(app)
     secrets.init_app(app)
     outbound.init_app(app)
-    requestlog.init_app(app)
     # Before the limiter and auth, whose refusals are counted and timed too.
     metrics.init_app(app)
     # The limiter checks its limits in its own before_request hook: the key must be known
@@ -60,5 +61,7 @@ def create_app(test_config=None):
     for blueprint in (conversations.bp, leads.bp, appointments.bp, offerings.bp, analytics.bp,
                       crm.bp, events.bp, document.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
+    # After the limiter, which limits its sign-in attempts.
+    console.init_app(app)
     cli.init_app(app)
     return app

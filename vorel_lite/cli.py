@@ -14,6 +14,7 @@ from peewee import IntegrityError, SqliteDatabase
 from .commands import find_tenant
 from .commands.conversations import conversations
 from .commands.offerings import offerings
+from .commands.operators import operators
 from .crm.cli import crm
 from .db import db
 from .keys import ENVS, SCOPES, hash_key, issue_key, revoke_key
@@ -25,6 +26,7 @@ from .webhooks.delivery import run_worker
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 DEMO_KEY_FILE = "demo-key"
+SQLITE_FILE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 tenants = AppGroup("tenants", help="Manage tenants.")
 keys = AppGroup("keys", help="Manage API keys.")
@@ -146,6 +148,7 @@ def backup(path):
     if not isinstance(database, SqliteDatabase) or database.connect_params.get("uri"):
         raise click.ClickException("backup copies a SQLite file; on PostgreSQL use pg_dump "
                                    "(see the README)")
+    check_backup_target(database.database, path)
     staging = f"{path}.partial"
     with contextlib.closing(sqlite3.connect(database.database)) as source, \
             contextlib.closing(sqlite3.connect(staging)) as target:
@@ -154,6 +157,20 @@ def backup(path):
     os.chmod(staging, 0o600)
     os.replace(staging, path)
     click.echo(f"Backed up {database.database} to {path}.", err=True)
+
+
+def check_backup_target(database_path, path):
+    """Refuse a backup target that is the live database or one of its journals, or has no dir."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise click.ClickException(f"no such directory: {directory}")
+    # Replacing the live file under open WAL connections would corrupt what they see.
+    live = [database_path + suffix for suffix in SQLITE_FILE_SUFFIXES]
+    if os.path.realpath(path) in map(os.path.realpath, live) or any(
+            os.path.exists(name) and os.path.exists(path) and os.path.samefile(name, path)
+            for name in live):
+        raise click.ClickException(f"{path} is the live database {database_path} or one of its "
+                                   "journal files: back up to another file")
 
 
 @click.command("demo")
@@ -210,12 +227,17 @@ Try it:
     curl -s -X POST {base}/api/v1/leads \\
       -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
       -d '{{"conversation_id": "<id from the first answer>", "status": "qualified"}}'
+
+The operator console (keys, the week at a glance) is at {base}/login. Create its first
+operator, who signs in with this email and the password you are asked for:
+
+    .venv/bin/flask --app app operators create you@example.com --tenant demo
 """
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--no-webhooks", is_flag=True, help="Leave delivery to `webhooks deliver`.")
 @click.option("--demo", "with_demo", is_flag=True,
@@ -230,6 +252,8 @@ def serve(host, port, threads, no_webhooks, with_demo):
         raise click.ClickException(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}): stop what uses that port, "
             f"or pick another one, e.g. `make run PORT={port + 1}`.") from None
+    # --port 0 takes a free port: say which (a server on several addresses has no one port).
+    port = getattr(server, "effective_port", port)
     base_url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     if with_demo:
         print_demo(base_url)
@@ -256,5 +280,5 @@ def deliver_in_background(app, stop):
 def init_app(app):
     """Register the operator commands."""
     for command in (init_db, upgrade_db, reset_db, backup, tenants, keys, demo, serve, webhooks,
-                    offerings, conversations, crm):
+                    offerings, conversations, crm, operators):
         app.cli.add_command(command)

@@ -12,6 +12,12 @@ RATELIMIT_PER_KEY = "200 per minute"
 RATELIMIT_PER_TENANT = "5000 per minute"
 RATELIMIT_AUTH_FAILURES = "60 per minute"
 RATELIMIT_KEY_PREFIX = "vorel"
+# Failed sign-ins to the console one address may make (a successful one is not counted).
+CONSOLE_SIGNIN_RATELIMIT = "10 per minute"
+# The console's session cookie (the API sets none). Set VOREL_SESSION_COOKIE_SECURE=true when
+# the console is served over HTTPS, so the browser never sends the cookie over plain HTTP.
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -33,6 +39,9 @@ WEBHOOK_RETRY_BASE_SECONDS = 30
 WEBHOOK_POLL_SECONDS = 1.0
 # Attempts one delivery worker makes at once (threads), at most one per subscription.
 WEBHOOK_CONCURRENCY = 8
+# Deliveries of one subscription a worker claims at once, sends in order over one kept-alive
+# connection, then records in one transaction.
+WEBHOOK_BATCH_SIZE = 100
 # "deny" refuses webhook and CRM targets that resolve to loopback, private, link-local
 # (cloud metadata) or other non-public addresses; "allow" suits a local n8n.
 WEBHOOK_PRIVATE_TARGETS = "allow"

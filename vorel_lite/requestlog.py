@@ -33,15 +33,27 @@ def finish_request(response):
     return response
 
 
+def log_to_stderr(logger):
+    """Send logger's records to stderr in the request log's format, unless it has a handler."""
+    # Flask-Limiter adds a NullHandler at every init_app: that one does not count.
+    if any(not isinstance(h, logging.NullHandler) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger.addHandler(handler)
+    # Servers such as waitress configure the root logger too: one line per record.
+    logger.propagate = False
+
+
 def init_app(app):
-    """Register the request-id hooks and send the request log to stderr."""
+    """Register the request-id hooks; send the request log and the limiter's warnings to stderr."""
     app.before_request(start_request)
     app.after_request(finish_request)
     logger = logging.getLogger("vorel_lite")
     logger.setLevel(str(app.config["LOG_LEVEL"]).upper())
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-        # Servers such as waitress configure the root logger too: one line per request.
-        logger.propagate = False
+    log_to_stderr(logger)
+    # Warnings only (such as Redis unreachable, counting per process): the limiter's INFO
+    # lines come once per refused request and name the key's hash.
+    limiter_log = logging.getLogger("flask-limiter")
+    limiter_log.setLevel(max(logging.WARNING, logger.getEffectiveLevel()))
+    log_to_stderr(limiter_log)

@@ -9,6 +9,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
 SECRET_KEY_FILE = "secret-key"
+MIN_SECRET_KEY_LENGTH = 16
 
 
 def generate_secret():
@@ -51,9 +52,29 @@ def decrypt_secret(token):
                          "created; remove and add the subscription again") from None
 
 
+def check_secret_key(key):
+    """Raise ValueError unless key is a string of at least MIN_SECRET_KEY_LENGTH characters."""
+    if isinstance(key, str) and len(key) >= MIN_SECRET_KEY_LENGTH:
+        return
+    # Never the value itself: it is a secret, and start-up errors end up in logs.
+    if isinstance(key, str):
+        found = f"{len(key)} characters"
+    else:
+        found = "null" if key is None else f"a value of type {type(key).__name__}"
+    raise ValueError(
+        f"SECRET_KEY must be a string of at least {MIN_SECRET_KEY_LENGTH} characters, not "
+        f"{found}. VOREL_SECRET_KEY is read as JSON, so null, false, 0 or 123 are not strings; "
+        "use e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`,"
+        " or leave it unset to have one generated into the instance folder.")
+
+
 def init_app(app):
-    """Make sure SECRET_KEY is set, creating the instance's key file on first start."""
-    if app.config["SECRET_KEY"]:
+    """Check SECRET_KEY, or create the instance's key file on first start when it is unset."""
+    key = app.config["SECRET_KEY"]
+    # VOREL_SECRET_KEY=null arrives as None too: set, it must not mean "generate one here",
+    # or each host would encrypt with a key of its own.
+    if key is not None or "VOREL_SECRET_KEY" in os.environ:
+        check_secret_key(key)
         return
     path = os.path.join(app.instance_path, SECRET_KEY_FILE)
     if not os.path.exists(path):
