@@ -10,11 +10,11 @@ CSRF_FIELD = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 SECRET = re.compile(r"vapk_(?:live|test)_[0-9a-f]{48}")
 
 
-def add_operator(app, email, slug="acme"):
-    """Create an operator (and its tenant, if new) with PASSWORD; return the tenant's id."""
+def add_operator(app, email, slug="acme", password=PASSWORD):
+    """Create an operator (and its tenant, if new) with password; return the tenant's id."""
     with app.app_context():
         tenant = Tenant.get_or_none(Tenant.slug == slug) or Tenant.create(slug=slug, name=slug)
-        create_operator(tenant, email, PASSWORD)
+        create_operator(tenant, email, password)
         return tenant.id
 
 

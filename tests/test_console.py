@@ -288,3 +288,8 @@ def test_the_chart_stacks_each_days_counts_to_scale():
     assert new.x < qualified.x < WIDTH
     assert [text for _, text, _ in chart.labels] == ["01-01", "01-02", "01-03"]
     assert stack_chart({"2030-01-01": {"new": 0}}).bars == []
+
+
+def test_a_password_of_spaces_the_cli_accepts_signs_in(app, client):
+    add_operator(app, "spaces@example.com", "acme", password=" " * 12)
+    assert sign_in(client, "spaces@example.com", password=" " * 12).status_code == 303

@@ -41,7 +41,9 @@ WEBHOOK_POLL_SECONDS = 1.0
 WEBHOOK_CONCURRENCY = 8
 # Deliveries of one subscription a worker claims at once, sends in order over one kept-alive
 # connection, then records in one transaction.
-WEBHOOK_BATCH_SIZE = 100
+# A worker killed mid-batch resends what it sent but had not recorded, and charges the
+# unsent ones an attempt: the batch bounds that cost.
+WEBHOOK_BATCH_SIZE = 10
 # "deny" refuses webhook and CRM targets that resolve to loopback, private, link-local
 # (cloud metadata) or other non-public addresses; "allow" suits a local n8n.
 WEBHOOK_PRIVATE_TARGETS = "allow"

@@ -1,7 +1,7 @@
 """The console's forms; each carries its CSRF token (Flask-WTF)."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectChoice, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..keys import ENVS, SCOPES
@@ -16,8 +16,9 @@ def strip(text):
 class SignInForm(FlaskForm):
     # No email syntax check here: every refused sign-in gets the same one message.
     email = StringField("Email", validators=[DataRequired(), Length(max=254)], filters=[strip])
+    # InputRequired, not DataRequired: a password of spaces is a password the CLI accepts.
     password = PasswordField("Password",
-                             validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+                             validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)])
 
 
 class CheckboxesField(SelectMultipleField):
