@@ -1,4 +1,5 @@
 """The operator console: server-rendered pages, outside /api/v1, for a tenant's operators."""
+from ..operators import dummy_hash
 from . import api_keys, overview, signin  # noqa: F401  (their views join the blueprint)
 from .blueprint import bp, csrf, limit_signin, login_manager
 
@@ -11,3 +12,6 @@ def init_app(app):
     csrf.init_app(app)
     app.register_blueprint(bp)
     limit_signin(app)
+    # Made now (once per process), so the first unknown email's sign-in takes no longer
+    # than the next ones: its time must not tell that the email has no account.
+    dummy_hash()
