@@ -7,6 +7,9 @@
   avoid. It parses the JSON body and writes the lead and its `lead.created` event in one
   transaction, with sqlite3 and hand-written SQL, into the same database, answering the lead.
   No authentication, rate limit, validation, ORM, request log or webhook fan-out.
+- The floor of a read, `GET /bare-read/<id>` (in-process only): selects the lead by id and
+  tenant (the tenant a key would have given) with sqlite3 and answers it as JSON, its
+  attributes parsed; 404 when there is none.
 """
 import json
 import sqlite3
@@ -28,8 +31,12 @@ INSERT_EVENT = ("INSERT INTO events (id, tenant_id, event, created_at, data) "
                 "SELECT ?, tenant_id, 'lead.created', ?, ? FROM leads WHERE id = ?")
 
 
-def create_app(database=None):
-    """The bare app; with a database (a vorel-lite SQLite file), its write route too."""
+SELECT_LEAD = f"SELECT {', '.join(LEAD_COLUMNS)} FROM leads WHERE id = ? AND tenant_id = ?"
+
+
+def create_app(database=None, tenant=None):
+    """The bare app; with a database (a vorel-lite SQLite file), its write route too, and
+    with a tenant as well, its read route."""
     app = Flask(__name__)
 
     @app.get("/bare")
@@ -37,11 +44,15 @@ def create_app(database=None):
         return CONSTANT
 
     if database is not None:
-        add_write_route(app, str(database))
+        connection = connector(str(database))
+        add_write_route(app, connection)
+        if tenant is not None:
+            add_read_route(app, connection, tenant)
     return app
 
 
-def add_write_route(app, database):
+def connector(database):
+    """Return a function giving this thread's sqlite3 connection to database."""
     local = threading.local()
 
     def connection():
@@ -53,6 +64,21 @@ def add_write_route(app, database):
             local.connection.execute("PRAGMA foreign_keys = 1")
         return local.connection
 
+    return connection
+
+
+def add_read_route(app, connection, tenant):
+    @app.get("/bare-read/<lead_id>")
+    def bare_read(lead_id):
+        row = connection().execute(SELECT_LEAD, (lead_id, tenant)).fetchone()
+        if row is None:
+            return {"error": "not_found"}, 404
+        lead = dict(zip(LEAD_COLUMNS, row))
+        lead["attributes"] = json.loads(lead["attributes"])
+        return lead
+
+
+def add_write_route(app, connection):
     @app.post("/bare-write")
     def bare_write():
         body = request.get_json()

@@ -94,6 +94,15 @@ MEMORY_ROUND = ENDPOINTS + (ENDPOINTS[1],)
 BARE = Endpoint("bare route (constant JSON)", "GET", "/bare")
 # The floor of a create (in-process only): the same lead and event written by a bare route.
 FLOOR = Endpoint("bare create (sqlite3, nothing else)", "POST", "/bare-write", LEAD_BODY, 201)
+# The floor of a read (in-process only): the lead selected by id and tenant by a bare route.
+BARE_READ = Endpoint("bare read (sqlite3, nothing else)", "GET", "/bare-read/{lead}")
+
+# The servers issue 11 compares vorel-lite with over HTTP (bench/references.py): Prism's mock
+# of vorel-lite's own document, and json-server on a file of leads.
+PRISM_CREATE = Endpoint("Prism mock: POST /api/v1/leads", "POST", "/api/v1/leads", LEAD_BODY,
+                        201)
+JSON_SERVER_CREATE = Endpoint("json-server: POST /leads", "POST", "/leads", LEAD_BODY, 201)
+JSON_SERVER_READ = Endpoint("json-server: GET /leads/:id", "GET", "/leads/{lead}")
 
 # Growth with the database's size: lead creation, and the first and a deep page of the list.
 GROWTH = (

@@ -32,10 +32,10 @@ def vorel_app(database, instance, **settings):
     return create_app({**seed.app_config(database, instance), **settings})
 
 
-def bare_app(database=None):
+def bare_app(database=None, tenant=None):
     import bare_app as module
 
-    return module.create_app(database)
+    return module.create_app(database, tenant)
 
 
 def compare(kinds, seconds, block=0.5, warmup=50):

@@ -6,6 +6,7 @@ import endpoints
 from tables import failures, ms, percent, table
 from plot import PLOT, plot
 from postgres_section import postgres_headline, postgres_section
+from references_section import references_headline, references_section
 from sections import (SPEED_WORK, growth_section, http_section, inprocess_section,
                       load_section, memory_section)
 
@@ -94,6 +95,8 @@ def headline(results):
                  f"{' / '.join(str(w) for w in workers)} workers")
     if postgres_headline(results):
         lines.append(postgres_headline(results))
+    if references_headline(results):
+        lines.append(references_headline(results))
     shown = {endpoints.FLOOR.name, *(endpoint.name for endpoint in endpoints.HEADLINE)}
     inproc = ", ".join(f"`{row['endpoint']}` {percent(row['ratio'])}"
                        for row in results["inprocess"] if row["endpoint"] in shown)
@@ -142,6 +145,7 @@ in [bench/endpoints.py](../bench/endpoints.py), one line per endpoint.
 
 {http_section(results)}
 {postgres_section(results)}
+{references_section(results)}
 {inprocess_section(results)}
 {SPEED_WORK.read_text(encoding="utf-8")}
 {growth_section(results)}

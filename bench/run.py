@@ -5,6 +5,9 @@ docs/benchmarks.md and docs/latency-vs-size.png.
 
 Phases, in order (each is described in the document it writes):
   1. HTTP: wrk against gunicorn (1, 2, 4 sync workers) serving vorel-lite and the bare route;
+  1a. references (issue 11): vorel-lite at 2 workers against Prism's mock and json-server,
+     interleaved (installed with npm into a cache folder the first time; skipped, with a
+     line saying so, without npm); see references.py;
   1b. PostgreSQL: create, get and list on a throw-away PostgreSQL database beside the same on
      SQLite, at 1, 2 and 4 workers, then two instances sharing PostgreSQL and Redis; each
      against the bare route of the same set-up (VOREL_BENCH_DATABASE_URL: the server, default
@@ -52,6 +55,7 @@ import inprocess  # noqa: E402
 import loadgen  # noqa: E402
 import machine  # noqa: E402
 import postgres  # noqa: E402
+import references  # noqa: E402
 import report  # noqa: E402
 import seed  # noqa: E402
 import servers  # noqa: E402
@@ -78,6 +82,9 @@ class Plan:
     growth_fresh: int = 2_000
     postgres_fresh_pool: int = 100_000  # per database of the PostgreSQL section
     instance_workers: int = 2  # per instance, two instances; wrk's threads take one each
+    reference_workers: int = 2  # of vorel-lite against Prism and json-server (issue 11)
+    reference_rounds: int = 3  # of the five runs against Prism and json-server, interleaved
+    json_server_rows: int = 1_000  # leads in json-server's file
 
 
 INPROCESS_BLOCK = 0.5  # seconds of back-to-back requests to one endpoint, in turn
@@ -86,7 +93,7 @@ MEMORY_SLICE = 5  # seconds of one wrk run of the memory phase, at most
 QUICK = Plan(duration=2, unloaded_duration=2, keys=8, http_leads=2_000,
              fresh_pool=150_000, memory_requests=3_000, memory_checkpoint=1_000,
              inprocess_seconds=1.0, profile_requests=50, growth_sizes=(1_000, 5_000, 20_000),
-             growth_requests=60, growth_fresh=500)
+             growth_requests=60, growth_fresh=500, reference_rounds=1)
 
 
 def main():
@@ -119,6 +126,8 @@ def main():
     try:
         http, growth = phase("setup", setup, work, plan)
         results["http"], results["unloaded"] = phase("HTTP", run_http, http, plan)
+        results["references"] = phase("Prism and json-server", references.run_references,
+                                      http, plan, log)
         results["postgres"] = phase("PostgreSQL", run_postgres, work / "postgresql", plan,
                                     meters)
         results["memory"] = phase("memory (and seeding the growth databases)", run_memory,
@@ -442,14 +451,16 @@ def run_memory(http, plan, growth):
 
 
 def inprocess_kinds(http, **settings):
-    """The bare route, the bare create and every endpoint, each with its test client."""
+    """The bare route, the bare create and read, and every endpoint, each with its test
+    client."""
     app = inprocess.vorel_app(http.path, http.instance, **settings)
     # One filler for both creates: each uses conversations the other never does.
     filler = endpoints.Filler(http.leads, http.leads, http.fresh_used)
     client = inprocess.Client(app, http.keys, filler)
-    bare_app = inprocess.bare_app(http.path)
+    bare_app = inprocess.bare_app(http.path, http.tenant)
     floor = inprocess.Client(bare_app, filler=filler)
-    kinds = [(endpoints.BARE, inprocess.Client(bare_app)), (endpoints.FLOOR, floor)]
+    kinds = [(endpoints.BARE, inprocess.Client(bare_app)), (endpoints.FLOOR, floor),
+             (endpoints.BARE_READ, floor)]
     return app, filler, client, kinds + [(endpoint, client) for endpoint in endpoints.ENDPOINTS]
 
 

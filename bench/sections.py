@@ -94,7 +94,9 @@ The second row is the floor of a create: [a bare route](../bench/bare_app.py) th
 the same body and writes the same lead and `lead.created` event in one transaction with
 sqlite3 and hand-written SQL, with vorel-lite's SQLite settings, and answers the lead; no
 authentication, rate limit, validation, ORM, request log or webhook fan-out. Whatever
-separates `POST /api/v1/leads` from it is what vorel-lite adds to a create.
+separates `POST /api/v1/leads` from it is what vorel-lite adds to a create. The third is the
+floor of a read: a bare route selecting the lead by id and tenant with sqlite3 and answering
+it as JSON, the same way bare, against which `GET /api/v1/leads/{{id}}` is measured.
 
 {table(["endpoint", "req/s", "µs/request (mean)", "p50 ms", "p99 ms", "ratio to bare"],
         rows)}

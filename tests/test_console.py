@@ -293,3 +293,13 @@ def test_the_chart_stacks_each_days_counts_to_scale():
 def test_a_password_of_spaces_the_cli_accepts_signs_in(app, client):
     add_operator(app, "spaces@example.com", "acme", password=" " * 12)
     assert sign_in(client, "spaces@example.com", password=" " * 12).status_code == 303
+
+
+def test_signing_out_ends_a_copy_of_the_session_cookie_too(console, app):
+    copy = app.test_client()
+    copy.set_cookie("session", console.get_cookie("session").value)
+    assert copy.get("/").status_code == 200
+    console.post("/logout", data={"csrf_token": csrf_token(console, "/")})
+    assert copy.get("/").status_code == 302
+    # Signing in again opens a new session.
+    assert sign_in(console, ACME).status_code == 303 and console.get("/").status_code == 200

@@ -69,7 +69,7 @@ SEED = {
                           "error": None}],
 }
 FIRST = "0001_appointments_offerings_crm"
-MIGRATIONS = (FIRST, "0002_operators")
+MIGRATIONS = (FIRST, "0002_operators", "0003_operator_sessions")
 LATEST = len(MIGRATIONS)
 # What upgrading a previous-schema database prints, and then records.
 APPLIED = "".join(f"Applied {name}.\n" for name in MIGRATIONS)
@@ -121,6 +121,10 @@ def structure(database):
                "FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2")
     else:
         sql = "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
+        # SQLite keeps each table's text as written, and ALTER TABLE ADD COLUMN splices into
+        # it: compare the text without its layout.
+        return shape, [(name, re.sub(r"\s*([(),])\s*", r"\1", re.sub(r"\s+", " ", text)))
+                       for name, text in database.execute_sql(sql).fetchall()]
     return shape, database.execute_sql(sql).fetchall()
 
 

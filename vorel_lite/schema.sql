@@ -251,7 +251,9 @@ CREATE TABLE IF NOT EXISTS operators (
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
     email TEXT NOT NULL UNIQUE CHECK (length(email) BETWEEN 3 AND 254),
     password_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    -- Raised by signing out: a session signed in at another value has ended (migration 0003).
+    session_epoch INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS operators_tenant_id ON operators (tenant_id);
 

@@ -22,9 +22,11 @@ class SignedInOperator(UserMixin):
         self.email = operator.email
 
     def get_id(self):
-        """Return the session's token: the operator id and a digest of its password hash."""
-        # A new password, or a removed operator, ends the sessions signed in with the old.
-        return f"{self.operator.id}:{password_digest(self.operator)}"
+        """Return the session's token: operator id, session epoch, digest of the password hash."""
+        # Signing out (a new epoch), a new password or a removed operator ends the sessions
+        # signed in before: the cookie alone, kept by whoever copied it, no longer holds.
+        operator = self.operator
+        return f"{operator.id}:{operator.session_epoch}:{password_digest(operator)}"
 
 
 def password_digest(operator):
@@ -35,9 +37,11 @@ def password_digest(operator):
 @login_manager.user_loader
 def load_operator(token):
     """Return the signed-in operator for a session's token, or None once it no longer holds."""
-    operator_id, _, digest = token.partition(":")
+    operator_id, _, rest = token.partition(":")
+    epoch, _, digest = rest.partition(":")
     operator = Operator.get_or_none(Operator.id == operator_id)
-    if operator is None or password_digest(operator) != digest:
+    if (operator is None or str(operator.session_epoch) != epoch
+            or password_digest(operator) != digest):
         return None
     return SignedInOperator(operator)
 
@@ -71,7 +75,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: end every session of the operator (a copied cookie too), forget this one."""
+    Operator.update(session_epoch=Operator.session_epoch + 1).where(
+        Operator.id == current_user.operator.id).execute()
     logout_user()
     session.clear()
     return redirect(url_for("console.login"), 303)

@@ -1,5 +1,5 @@
 """The people who sign in to the console, each acting for one tenant."""
-from peewee import ForeignKeyField, TextField
+from peewee import ForeignKeyField, IntegerField, TextField
 
 from .base import BaseModel, new_id, utc_now
 from .tenancy import Tenant
@@ -11,6 +11,8 @@ class Operator(BaseModel):
     email = TextField(unique=True)
     password_hash = TextField()
     created_at = TextField(default=utc_now)
+    # Raised by signing out: sessions signed in at an earlier value have ended.
+    session_epoch = IntegerField(default=0)
 
     class Meta:
         table_name = "operators"

@@ -1,0 +1,57 @@
+"""Issue 11's comparisons alone, in a few minutes: the in-process floors and the HTTP run
+against Prism and json-server; prints their section and, with --docs, replaces it in
+docs/benchmarks.md (the rest of the page is left as it is).
+
+    .venv/bin/python bench/compare.py [--seconds S] [--rounds N] [--docs DIR]
+"""
+import argparse
+import dataclasses
+import json
+import tempfile
+from pathlib import Path
+
+import run  # sets up the import path and clears VOREL_* variables
+from run import Plan, HttpDatabase, inprocess, inprocess_kinds, log
+import endpoints
+import machine
+import loadgen
+import references
+from references_section import references_headline, references_section, replace_section
+
+KINDS = (endpoints.BARE.name, endpoints.FLOOR.name, endpoints.BARE_READ.name,
+         endpoints.ENDPOINTS[0].name, endpoints.ENDPOINTS[1].name)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="in-process, per endpoint")
+    parser.add_argument("--rounds", type=int, default=Plan.reference_rounds)
+    parser.add_argument("--docs", help="the folder of the benchmarks.md to update")
+    args = parser.parse_args()
+    plan = dataclasses.replace(Plan(), reference_rounds=args.rounds, fresh_pool=150_000)
+    inprocess.quiet_request_log()
+    results = {"plan": plan.__dict__, "machine": machine.describe(loadgen.wrk_version())}
+    with tempfile.TemporaryDirectory(prefix="vorel-compare-") as work:
+        http = HttpDatabase(Path(work) / "http", plan)
+        app, filler, _, kinds = inprocess_kinds(http)
+        rows = inprocess.compare([kind for kind in kinds if kind[0].name in KINDS],
+                                 args.seconds, run.INPROCESS_BLOCK)
+        http.fresh_used = filler.next_unique
+        app.extensions["vorel_db"].close_all()
+        results["inprocess"] = rows
+        results["references"] = references.run_references(http, plan, log)
+    saved = Path(tempfile.gettempdir()) / "vorel-compare-results.json"
+    saved.write_text(json.dumps(results, indent=1))
+    section = references_section(results)
+    print(references_headline(results))
+    print(section)
+    if args.docs:
+        page = Path(args.docs) / "benchmarks.md"
+        page.write_text(replace_section(page.read_text(encoding="utf-8"), section),
+                        encoding="utf-8")
+        log(f"replaced the section in {page}")
+    log(f"raw figures: {saved}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""docs/benchmarks.md's section of issue 11's comparisons: the floors and the other servers."""
+import statistics
+
+import endpoints
+from tables import ms, table
+
+HEADING = "## Against the floors and other servers (issue 11)"
+# (what costs, against what, the issue's target): in-process, cost = floor's req/s / ours.
+FLOORS = ((endpoints.ENDPOINTS[0].name, endpoints.FLOOR.name, "<= 1.5x"),
+          (endpoints.ENDPOINTS[1].name, endpoints.BARE_READ.name, "<= 2.0x"))
+# Over HTTP, ratio = vorel-lite's req/s / the reference's, within each round.
+COMPARISONS = ((("vorel-lite", "create"), ("Prism", "create"), ">= 1.0x"),
+               (("vorel-lite", "create"), ("json-server", "create"), ">= 3x (keep)"),
+               (("vorel-lite", "read"), ("json-server", "read"), ">= 1.0x"))
+
+
+def floor_rows(inprocess):
+    """[endpoint, floor, cost, target] of each floor measured in the in-process rows."""
+    by = {row["endpoint"]: row for row in inprocess}
+    return [[f"`{name}`", floor, f"{by[floor]['rps'] / by[name]['rps']:.2f}x", target]
+            for name, floor, target in FLOORS if name in by and floor in by]
+
+
+def spread(values, digits=2):
+    """The median, and the range when there are several values."""
+    median = f"{statistics.median(values):.{digits}f}"
+    if len(values) < 2:
+        return median
+    return f"{median} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def reference_rows(references):
+    """[subject, operation, req/s, p50, p99, failed, server cores] medians over the rounds."""
+    runs = {}
+    for row in references["rows"]:
+        runs.setdefault((row["subject"], row["operation"]), []).append(row)
+    return [[subject, operation, spread([r["rps"] for r in rows], 0),
+             ms(statistics.median(r["p50"] for r in rows)),
+             ms(statistics.median(r["p99"] for r in rows)),
+             str(sum(r["failed"] for r in rows)),
+             f"{statistics.median(r['server_cores'] for r in rows):.2f}"]
+            for (subject, operation), rows in runs.items()]
+
+
+def ratio_rows(references):
+    """[comparison, ratio median (range), target, met] of vorel-lite against each reference."""
+    rps = {(row["subject"], row["operation"], row["round"]): row["rps"]
+           for row in references["rows"]}
+    rounds = sorted({row["round"] for row in references["rows"]})
+    lines = []
+    for ours, theirs, target in COMPARISONS:
+        ratios = [rps[(*ours, n)] / rps[(*theirs, n)] for n in rounds
+                  if (*ours, n) in rps and (*theirs, n) in rps]
+        if ratios:
+            met = statistics.median(ratios) >= float(target.split()[1].rstrip("x"))
+            lines.append([f"{' '.join(ours)} / {' '.join(theirs)}", spread(ratios) + "x",
+                          target, "yes" if met else "no"])
+    return lines
+
+
+def references_headline(results):
+    """One line of the headline, or "" when neither part was measured."""
+    parts = []
+    floors = floor_rows(results.get("inprocess", []))
+    if floors:
+        parts.append("in-process " + ", ".join(f"{name} {cost} the {floor}"
+                                               for name, floor, cost, _ in floors))
+    references = results.get("references")
+    if references and "skipped" not in references:
+        parts.append("over HTTP " + ", ".join(f"{name} {ratio.split()[0]}x"
+                                              for name, ratio, _, _ in ratio_rows(references)))
+    elif references:
+        parts.append("Prism and json-server skipped")
+    return f"- issue 11: {'; '.join(parts)}" if parts else ""
+
+
+def references_section(results):
+    """The section: the in-process floors, then the HTTP references (or why they were not run)."""
+    plan = results["plan"]
+    floors = floor_rows(results.get("inprocess", []))
+    floor_table = (table(["endpoint", "floor", "cost (floor's req/s / ours)", "target"], floors)
+                   if floors else "(not measured in this run)")
+    references = results.get("references")
+    if not references:
+        http_part = "(not measured in this run)"
+    elif "skipped" in references:
+        http_part = f"**Skipped:** {references['skipped']}."
+    else:
+        versions = ", ".join(f"{name} {v}" for name, v in references["versions"].items())
+        http_part = f"""{versions}; vorel-lite on gunicorn with {references['workers']} sync
+workers and the HTTP section's settings (rate limits raised, the limiter still run); load from
+`wrk -t{plan['threads']} -c{plan['connections']} -d{plan['duration']}s` after a
+{plan['warmup']} s warm-up, {references['rounds']} round(s), the five in turn within each.
+Prism (`prism mock`, its defaults: static examples, `info` logging) serves the document
+vorel-lite serves at `/api/v1/openapi.json`, and checks each create's bearer header and body
+against it; it stores nothing. json-server (its defaults, one Node.js process, a log line per
+request) starts every round on a fresh file of {references['json_server_rows']:,} leads shaped
+as vorel-lite's; a create (`POST /leads`) rewrites the file; a read is `GET /leads/:id`.
+Medians over the rounds, with the range:
+
+{table(["server", "operation", "req/s", "p50 ms", "p99 ms", "failed", "server cores"],
+        reference_rows(references))}
+
+{table(["vorel-lite / reference", "ratio of req/s", "target", "met"],
+        ratio_rows(references))}"""
+    return f"""{HEADING}
+
+In-process (the table below, the same run): what `POST /api/v1/leads` and
+`GET /api/v1/leads/{{id}}` cost against the bare create and the bare read of
+[bench/bare_app.py](../bench/bare_app.py), which do with sqlite3 only what no create or read
+can skip.
+
+{floor_table}
+
+Over HTTP, against the servers a user might pick instead ([bench/references.py](../bench/references.py);
+installed with `npm ci` from [bench/reference/](../bench/reference/package.json) into
+`~/.cache/vorel-lite-bench/` the first time, skipped with a line saying why when npm is
+missing or the install fails):
+
+{http_part}
+"""
+
+
+def replace_section(document, section):
+    """The document with its section of this module replaced (or put before the in-process
+    section when it has none)."""
+    start = document.find(HEADING)
+    if start < 0:
+        start = end = document.index("## In-process cost per request")
+    else:
+        end = document.find("\n## ", start + len(HEADING))
+        end = len(document) if end < 0 else end + 1
+    return document[:start] + section + "\n" + document[end:].lstrip("\n")
