@@ -43,6 +43,9 @@ fuzz: $(VENV)/.installed-test
 
 # Benchmarks, not part of `make test` (15 to 20 minutes): prints the tables and writes
 # docs/benchmarks.md and docs/latency-vs-size.png. Needs wrk: installed with apt-get if missing.
+# With npm, Prism and json-server (bench/reference/) are installed into ~/.cache/vorel-lite-bench
+# the first time and compared with; without it that part is skipped, with a line saying so.
+# `bench/compare.py --docs docs` measures that part alone (a few minutes).
 .PHONY: bench
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/pip install --quiet -e '.[bench]'

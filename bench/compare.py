@@ -2,7 +2,9 @@
 against Prism and json-server; prints their section and, with --docs, replaces it in
 docs/benchmarks.md (the rest of the page is left as it is).
 
-    .venv/bin/python bench/compare.py [--seconds S] [--rounds N] [--docs DIR]
+    .venv/bin/python bench/compare.py [--seconds S] [--rounds N] [--docs DIR] [--results FILE]
+
+--results renders the section again from the raw figures of an earlier run, measuring nothing.
 """
 import argparse
 import dataclasses
@@ -27,7 +29,10 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0, help="in-process, per endpoint")
     parser.add_argument("--rounds", type=int, default=Plan.reference_rounds)
     parser.add_argument("--docs", help="the folder of the benchmarks.md to update")
+    parser.add_argument("--results", help="raw figures of an earlier run to render again")
     args = parser.parse_args()
+    if args.results:
+        return render(json.loads(Path(args.results).read_text()), args.docs)
     plan = dataclasses.replace(Plan(), reference_rounds=args.rounds, fresh_pool=150_000)
     inprocess.quiet_request_log()
     results = {"plan": plan.__dict__, "machine": machine.describe(loadgen.wrk_version())}
@@ -42,15 +47,20 @@ def main():
         results["references"] = references.run_references(http, plan, log)
     saved = Path(tempfile.gettempdir()) / "vorel-compare-results.json"
     saved.write_text(json.dumps(results, indent=1))
+    render(results, args.docs)
+    log(f"raw figures: {saved}")
+
+
+def render(results, docs):
+    """Print the section and its headline line; with docs, replace the section there."""
     section = references_section(results)
     print(references_headline(results))
     print(section)
-    if args.docs:
-        page = Path(args.docs) / "benchmarks.md"
+    if docs:
+        page = Path(docs) / "benchmarks.md"
         page.write_text(replace_section(page.read_text(encoding="utf-8"), section),
                         encoding="utf-8")
         log(f"replaced the section in {page}")
-    log(f"raw figures: {saved}")
 
 
 if __name__ == "__main__":

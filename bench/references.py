@@ -110,4 +110,3 @@ def measure(wrk, server, endpoint, plan):
             "p99": result.p(99), "requests": result.requests, "errors": result.errors,
             "failed": result.failed, "server_cores": used / result.seconds,
             "wrk_cores": result.wrk_cpu_seconds / result.seconds}
-

@@ -21,12 +21,12 @@ def floor_rows(inprocess):
             for name, floor, target in FLOORS if name in by and floor in by]
 
 
-def spread(values, digits=2):
+def spread(values, digits=2, unit=""):
     """The median, and the range when there are several values."""
-    median = f"{statistics.median(values):.{digits}f}"
+    median = f"{statistics.median(values):.{digits}f}{unit}"
     if len(values) < 2:
         return median
-    return f"{median} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+    return f"{median} ({min(values):.{digits}f}-{max(values):.{digits}f}{unit})"
 
 
 def reference_rows(references):
@@ -53,7 +53,7 @@ def ratio_rows(references):
                   if (*ours, n) in rps and (*theirs, n) in rps]
         if ratios:
             met = statistics.median(ratios) >= float(target.split()[1].rstrip("x"))
-            lines.append([f"{' '.join(ours)} / {' '.join(theirs)}", spread(ratios) + "x",
+            lines.append([f"{' '.join(ours)} / {' '.join(theirs)}", spread(ratios, unit="x"),
                           target, "yes" if met else "no"])
     return lines
 
@@ -67,7 +67,7 @@ def references_headline(results):
                                                for name, floor, cost, _ in floors))
     references = results.get("references")
     if references and "skipped" not in references:
-        parts.append("over HTTP " + ", ".join(f"{name} {ratio.split()[0]}x"
+        parts.append("over HTTP " + ", ".join(f"{name} {ratio.split()[0]}"
                                               for name, ratio, _, _ in ratio_rows(references)))
     elif references:
         parts.append("Prism and json-server skipped")
@@ -78,7 +78,7 @@ def references_section(results):
     """The section: the in-process floors, then the HTTP references (or why they were not run)."""
     plan = results["plan"]
     floors = floor_rows(results.get("inprocess", []))
-    floor_table = (table(["endpoint", "floor", "cost (floor's req/s / ours)", "target"], floors)
+    floor_table = (table(["endpoint", "floor", "cost", "target"], floors)
                    if floors else "(not measured in this run)")
     references = results.get("references")
     if not references:
@@ -87,15 +87,16 @@ def references_section(results):
         http_part = f"**Skipped:** {references['skipped']}."
     else:
         versions = ", ".join(f"{name} {v}" for name, v in references["versions"].items())
-        http_part = f"""{versions}; vorel-lite on gunicorn with {references['workers']} sync
-workers and the HTTP section's settings (rate limits raised, the limiter still run); load from
-`wrk -t{plan['threads']} -c{plan['connections']} -d{plan['duration']}s` after a
-{plan['warmup']} s warm-up, {references['rounds']} round(s), the five in turn within each.
-Prism (`prism mock`, its defaults: static examples, `info` logging) serves the document
-vorel-lite serves at `/api/v1/openapi.json`, and checks each create's bearer header and body
-against it; it stores nothing. json-server (its defaults, one Node.js process, a log line per
-request) starts every round on a fresh file of {references['json_server_rows']:,} leads shaped
-as vorel-lite's; a create (`POST /leads`) rewrites the file; a read is `GET /leads/:id`.
+        http_part = f"""{versions}. vorel-lite on gunicorn with {references['workers']} sync
+workers and the HTTP section's settings (rate limits raised, the limiter still run). Load
+from `wrk -t{plan['threads']} -c{plan['connections']} -d{plan['duration']}s` after a
+{plan['warmup']} s warm-up; {references['rounds']} round(s), the five runs in turn within
+each, on the same cores as everything else. Prism (`prism mock`, its defaults: static
+examples, `info` logging) serves the document vorel-lite serves at `/api/v1/openapi.json`,
+and checks each create's bearer header and body against it; it stores nothing. json-server
+(its defaults, one Node.js process, a log line per request) starts every round on a fresh
+file of {references['json_server_rows']:,} leads shaped as vorel-lite's; a create (`POST
+/leads`) rewrites the file; a read is `GET /leads/:id`.
 Medians over the rounds, with the range:
 
 {table(["server", "operation", "req/s", "p50 ms", "p99 ms", "failed", "server cores"],
@@ -105,17 +106,17 @@ Medians over the rounds, with the range:
         ratio_rows(references))}"""
     return f"""{HEADING}
 
-In-process (the table below, the same run): what `POST /api/v1/leads` and
-`GET /api/v1/leads/{{id}}` cost against the bare create and the bare read of
-[bench/bare_app.py](../bench/bare_app.py), which do with sqlite3 only what no create or read
-can skip.
+In-process, measured as in the in-process section below and in the same run as the rest of
+this section: what `POST /api/v1/leads` and `GET /api/v1/leads/{{id}}` cost against the bare
+create and the bare read of [bench/bare_app.py](../bench/bare_app.py), which do with sqlite3
+only what no create or read can skip (cost = the floor's req/s / the endpoint's).
 
 {floor_table}
 
-Over HTTP, against the servers a user might pick instead ([bench/references.py](../bench/references.py);
-installed with `npm ci` from [bench/reference/](../bench/reference/package.json) into
-`~/.cache/vorel-lite-bench/` the first time, skipped with a line saying why when npm is
-missing or the install fails):
+Over HTTP, against the servers a user might pick instead
+([bench/references.py](../bench/references.py); installed with `npm ci` from
+[bench/reference/](../bench/reference/package.json) into `~/.cache/vorel-lite-bench/` the
+first time; skipped, with a line saying why, when npm is missing or the install fails):
 
 {http_part}
 """

@@ -1,5 +1,6 @@
 """The benchmark code still runs: bench/quick.py measures every endpoint of bench/endpoints.py;
-the PostgreSQL section's tables, skip lines and seeding."""
+the PostgreSQL section's tables, skip lines and seeding; issue 11's references (the bare read,
+the table against Prism and json-server, the line when npm is missing)."""
 import importlib
 import os
 import socket
@@ -29,7 +30,7 @@ def test_quick_bench_measures_every_endpoint_against_both_references():
     assert result.returncode == 0, result.stderr[-3000:]
     table = [line for line in result.stdout.splitlines() if not line.startswith("bench:")]
     measured = {line[:40].strip(): line[40:].split() for line in table[1:]}
-    expected = [endpoints.BARE, endpoints.FLOOR, *endpoints.ENDPOINTS]
+    expected = [endpoints.BARE, endpoints.FLOOR, endpoints.BARE_READ, *endpoints.ENDPOINTS]
     assert list(measured) == [endpoint.name for endpoint in expected]
     for name, (us, p50, ratio) in measured.items():
         assert float(us) > 0 and float(p50) > 0 and ratio.endswith("%"), name
@@ -154,3 +155,117 @@ def test_postgres_seeding_gives_the_rows_and_ids_seed_py_gives_sqlite(tmp_path):
         database.drop()
     assert bodies["postgresql"] == bodies["sqlite"]
     assert len(bodies["sqlite"][1]) == 30
+
+
+def reference_row(subject, operation, number, rps, failed=0):
+    return {"subject": subject, "operation": operation, "round": number, "rps": rps,
+            "p50": 10.0, "p99": 20.0, "failed": failed, "errors": {"status": failed},
+            "server_cores": 0.9}
+
+
+def references_results():
+    rows = []
+    for number, (create, prism, store_create) in enumerate(
+            ((500, 1000, 200), (600, 1000, 150), (450, 900, 100)), start=1):
+        rows += [reference_row("vorel-lite", "create", number, create),
+                 reference_row("vorel-lite", "read", number, 900),
+                 reference_row("Prism", "create", number, prism),
+                 reference_row("json-server", "create", number, store_create, failed=1),
+                 reference_row("json-server", "read", number, 1800)]
+    inprocess = [{"endpoint": name, "rps": rps} for name, rps in (
+        ("bare route (constant JSON)", 8000), ("bare create (sqlite3, nothing else)", 3000),
+        ("bare read (sqlite3, nothing else)", 4000), ("POST /api/v1/leads", 1200),
+        ("GET /api/v1/leads/{id}", 2500))]
+    return {"plan": {"threads": 2, "connections": 16, "duration": 6, "warmup": 1},
+            "inprocess": inprocess,
+            "references": {"workers": 2, "rounds": 3, "json_server_rows": 1000,
+                           "versions": {"@stoplight/prism-cli": "5.14.2", "json-server": "0.17.4"},
+                           "rows": rows}}
+
+
+def test_the_references_table_gives_ratios_within_each_round_and_the_floors():
+    section = bench_module("references_section")
+    text = section.references_section(references_results())
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[2:4] == [
+        "| `POST /api/v1/leads` | bare create (sqlite3, nothing else) | 2.50x | <= 1.5x |",
+        "| `GET /api/v1/leads/{id}` | bare read (sqlite3, nothing else) | 1.60x | <= 2.0x |"]
+    assert "| json-server | create | 150 (100-200) | 10.0 | 20.0 | 3 | 0.90 |" in lines
+    # Ratios are of the same round: 0.5, 0.6, 0.5 against Prism; 2.5, 4.0, 4.5 against
+    # json-server's creates (not the ratio of the medians, 500 / 150).
+    assert lines[-3:] == [
+        "| vorel-lite create / Prism create | 0.50x (0.50-0.60x) | >= 1.0x | no |",
+        "| vorel-lite create / json-server create | 4.00x (2.50-4.50x) | >= 3x (keep) | yes |",
+        "| vorel-lite read / json-server read | 0.50x (0.50-0.50x) | >= 1.0x | no |"]
+    assert "@stoplight/prism-cli 5.14.2, json-server 0.17.4." in text
+    assert section.references_headline(references_results()) == (
+        "- issue 11: in-process `POST /api/v1/leads` 2.50x the bare create (sqlite3, nothing "
+        "else), `GET /api/v1/leads/{id}` 1.60x the bare read (sqlite3, nothing else); over HTTP "
+        "vorel-lite create / Prism create 0.50x, vorel-lite create / json-server create 4.00x, "
+        "vorel-lite read / json-server read 0.50x")
+
+
+def test_the_section_replaces_its_old_self_or_goes_before_the_in_process_one():
+    section = bench_module("references_section")
+    page = "# B\n\n## HTTP\n\nx\n\n## In-process cost per request\n\ny\n"
+    new = f"{section.HEADING}\n\nfirst\n"
+    once = section.replace_section(page, new)
+    assert once == ("# B\n\n## HTTP\n\nx\n\n" + new + "\n## In-process cost per request\n\ny\n")
+    again = section.replace_section(once, f"{section.HEADING}\n\nsecond\n")
+    assert again == once.replace("first", "second")
+
+
+def fake_tools(folder, npm_exit):
+    """A bin folder holding `node` and an `npm` that prints a line and exits npm_exit."""
+    folder.mkdir()
+    for name, code in (("node", 0), ("npm", npm_exit)):
+        (folder / name).write_text(f"#!/bin/sh\necho 'npm error 404 Not Found - GET x'>&2\n"
+                                   f"exit {code}\n")
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def test_without_npm_the_references_are_skipped_with_a_line_saying_why(tmp_path, monkeypatch):
+    npm_servers, references = bench_module("npm_servers"), bench_module("references")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm, no node
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert npm_servers.cache_folder().parent == tmp_path / "cache" / "vorel-lite-bench"
+    said = []
+    result = references.run_references(None, None, said.append)
+    assert result == {"skipped": "npm is missing (install Node.js and npm to compare with Prism "
+                                 "and json-server)"}
+    assert said == ["reference servers (Prism, json-server) skipped: npm is missing (install "
+                    "Node.js and npm to compare with Prism and json-server)"]
+    text = bench_module("references_section").references_section(
+        {**references_results(), "references": result})
+    assert "**Skipped:** npm is missing (install Node.js and npm" in text
+    assert "| `POST /api/v1/leads` | bare create" in text  # the in-process part still shown
+
+
+def test_a_failed_npm_install_is_a_reason_and_installs_nothing(tmp_path, monkeypatch):
+    npm_servers = bench_module("npm_servers")
+    monkeypatch.setenv("PATH", str(fake_tools(tmp_path / "bin", 1)))
+    reason = npm_servers.install_or_reason(tmp_path / "cache")
+    assert reason == "npm ci failed (exit 1): npm error 404 Not Found - GET x"
+    assert not (tmp_path / "cache" / ".installed").exists()
+    monkeypatch.setenv("PATH", str(fake_tools(tmp_path / "bin2", 0)))
+    assert npm_servers.install_or_reason(tmp_path / "cache") == (
+        tmp_path / "cache" / "node_modules" / ".bin")
+    assert (tmp_path / "cache" / "package-lock.json").read_bytes() == (
+        ROOT / "bench" / "reference" / "package-lock.json").read_bytes()
+
+
+def test_the_bare_read_answers_the_tenants_lead_and_404_for_another_tenant(tmp_path):
+    seed, bare_app = bench_module("seed"), bench_module("bare_app")
+    database = tmp_path / "bench.db"
+    tenant, _ = seed.provision(database, tmp_path / "instance", 1)
+    seed.seed_leads(database, tenant, 0, 3)
+    client = bare_app.create_app(database, tenant).test_client()
+    lead = client.get(f"/bare-read/{seed.lead_id(2)}")
+    assert lead.status_code == 200
+    body = lead.get_json()
+    assert body["id"] == seed.lead_id(2) and body["tenant_id"] == tenant
+    assert body["conversation_id"] == seed.conversation_id(2)
+    assert isinstance(body["attributes"], dict)
+    assert bare_app.create_app(database, "another-tenant").test_client().get(
+        f"/bare-read/{seed.lead_id(2)}").status_code == 404
