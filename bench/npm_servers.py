@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -21,7 +20,6 @@ REFERENCE = Path(__file__).resolve().parent / "reference"
 MANIFESTS = ("package.json", "package-lock.json")
 INSTALL_TIMEOUT = 600
 START_TIMEOUT = 60
-STOP_TIMEOUT = 15
 
 
 def cache_folder():
@@ -134,18 +132,7 @@ class NodeServer:
                 connection.close()
 
     def stop(self):
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(STOP_TIMEOUT)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait(STOP_TIMEOUT)
+        servers.stop_group(self.process)
         self.log_file.close()
 
     def __enter__(self):

@@ -21,6 +21,22 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def stop_group(process):
+    """SIGTERM the process group of a server started in its own session, then SIGKILL it."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(STOP_TIMEOUT)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(STOP_TIMEOUT)
+
+
 class Gunicorn:
     """`gunicorn -w N` (sync workers) of vorel-lite's or the bare app, in its own session."""
 
@@ -104,18 +120,7 @@ class Gunicorn:
                              r" 5\d\d [0-9.]+ms tenant=", line)]
 
     def stop(self):
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(STOP_TIMEOUT)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait(STOP_TIMEOUT)
+        stop_group(self.process)
         self.log_file.close()
 
     def __enter__(self):

@@ -5,8 +5,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port():
@@ -94,3 +97,28 @@ def group_alive(pgid):
         if int(group) == pgid and state not in ("Z", "X"):
             return True
     return False
+
+
+def start_flask_serve(instance, **settings):
+    """Start `flask serve --demo` on a fresh instance folder, with VOREL_<name> settings.
+
+    Returns (process, port, key) once it listens; stop it with terminate_group, then close
+    process.stdout.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
+    env.update(VOREL_INSTANCE_PATH=str(instance), PYTHONUNBUFFERED="1",
+               **{f"VOREL_{name}": str(value) for name, value in settings.items()})
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    subprocess.run(flask + ["init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
+    process = subprocess.Popen(flask + ["serve", "--demo", "--port", str(port), "--no-webhooks"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    key = None
+    for line in process.stdout:
+        if line.strip().startswith("vapk_"):
+            key = line.strip()
+        if "listening on" in line:
+            break
+    assert key, "no demo key printed"
+    return process, port, key

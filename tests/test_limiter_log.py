@@ -1,16 +1,11 @@
 """The limiter's own warnings reach the server's stderr: Redis unreachable is one line there."""
 import logging
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from processes import connect, free_port, send_json, terminate_group
+from processes import connect, free_port, send_json, start_flask_serve, terminate_group
 from vorel_lite import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
 FALLBACK = "WARNING flask-limiter Rate limit storage unreachable - falling back to in-memory"
 
 
@@ -18,22 +13,8 @@ FALLBACK = "WARNING flask-limiter Rate limit storage unreachable - falling back 
 def served_without_redis(tmp_path):
     """A `flask serve` process whose Redis URI points where nothing listens; yields
     (port, key, process)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
-    env.update(VOREL_INSTANCE_PATH=str(tmp_path / "instance"), PYTHONUNBUFFERED="1",
-               VOREL_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/7")
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    subprocess.run(flask + ["init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
-    process = subprocess.Popen(flask + ["serve", "--demo", "--port", str(port), "--no-webhooks"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    key = None
-    for line in process.stdout:
-        if line.strip().startswith("vapk_"):
-            key = line.strip()
-        if "listening on" in line:
-            break
-    assert key, "no demo key printed"
+    process, port, key = start_flask_serve(
+        tmp_path / "instance", RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/7")
     yield port, key, process
     terminate_group(process, 30)
     process.stdout.close()

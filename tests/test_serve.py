@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from processes import connect, free_port, send_json, terminate_group
+from processes import connect, send_json, start_flask_serve, terminate_group
 from receiver import HANG, Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,21 +19,7 @@ SLOW_CLIENTS = 250
 @pytest.fixture
 def served(tmp_path):
     """A `flask serve` process on a fresh instance; yields (port, key)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOREL_")}
-    env.update(VOREL_INSTANCE_PATH=str(tmp_path / "instance"), PYTHONUNBUFFERED="1")
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    subprocess.run(flask + ["init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
-    process = subprocess.Popen(flask + ["serve", "--demo", "--port", str(port), "--no-webhooks"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    key = None
-    for line in process.stdout:
-        if line.strip().startswith("vapk_"):
-            key = line.strip()
-        if "listening on" in line:
-            break
-    assert key, "no demo key printed"
+    process, port, key = start_flask_serve(tmp_path / "instance")
     yield port, key
     terminate_group(process, 30)
     process.stdout.close()
