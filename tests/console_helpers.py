@@ -1,7 +1,7 @@
 """What the console's tests share: operators to sign in as, and the forms' CSRF tokens."""
 import re
 
-from vorel_lite.models import Tenant
+from vorel_lite.models import Appointment, Tenant
 from vorel_lite.operators import create_operator
 
 PASSWORD = "correct horse battery"
@@ -30,3 +30,19 @@ def sign_in(client, email, password=PASSWORD, next_path=None):
     path = "/login" + (f"?next={next_path}" if next_path else "")
     return client.post(path, data={"csrf_token": csrf_token(client, "/login"), "email": email,
                                    "password": password})
+
+
+def add_booking(app, client, headers, created_at, status="confirmed"):
+    """Book an appointment through the API, then set when it was booked and its status.
+
+    created_at: a timestamp as stored ("2030-01-01T12:00:00.000000Z"); returns the id.
+    """
+    response = client.post("/api/v1/appointments", headers=headers, json={
+        "customer_name": "Layla Haddad", "customer_phone": "+971500000001",
+        "scheduled_start": "2030-03-01T10:00:00Z", "scheduled_end": "2030-03-01T11:00:00Z"})
+    assert response.status_code == 201, response.get_json()
+    booking_id = response.get_json()["id"]
+    with app.app_context():
+        Appointment.update(created_at=created_at, status=status).where(
+            Appointment.id == booking_id).execute()
+    return booking_id

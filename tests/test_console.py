@@ -271,25 +271,6 @@ class TestSignInLimit:
             client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 
 
-def test_the_chart_stacks_each_days_counts_to_scale():
-    from vorel_lite.console.chart import COLOURS, HEIGHT, WIDTH, stack_chart
-    per_day = {"2030-01-01": {"new": 2, "qualified": 0, "lost": 2},
-               "2030-01-02": {"new": 0, "qualified": 1, "lost": 0},
-               "2030-01-03": {"new": 0, "qualified": 0, "lost": 0}}
-    chart = stack_chart(per_day)
-    assert chart.top == 4
-    new, lost, qualified = chart.bars
-    assert (new.colour, lost.colour, qualified.colour) == (
-        COLOURS["new"], COLOURS["lost"], COLOURS["qualified"])
-    assert new.label == "2030-01-01: 2 new" and qualified.label == "2030-01-02: 1 qualified"
-    assert new.y + new.height == chart.baseline == HEIGHT - 20
-    assert lost.y + lost.height == pytest.approx(new.y)
-    assert new.height == pytest.approx(lost.height) == pytest.approx(2 * qualified.height)
-    assert new.x < qualified.x < WIDTH
-    assert [text for _, text, _ in chart.labels] == ["01-01", "01-02", "01-03"]
-    assert stack_chart({"2030-01-01": {"new": 0}}).bars == []
-
-
 def test_a_password_of_spaces_the_cli_accepts_signs_in(app, client):
     add_operator(app, "spaces@example.com", "acme", password=" " * 12)
     assert sign_in(client, "spaces@example.com", password=" " * 12).status_code == 303

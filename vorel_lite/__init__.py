@@ -31,7 +31,8 @@ def create_app(test_config=None):
     if isinstance(trusted, bool) or not isinstance(trusted, int) or trusted < 0:
         raise ValueError(f"TRUSTED_PROXIES must be a whole number >= 0, not {trusted!r}.")
     if trusted:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted)
+        # The scheme too: over HTTPS the console's forms also check the Referer (Flask-WTF).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
     # Under /api/v1 every answer is JSON: a doubled slash is a 404, not a redirect to HTML.
     app.url_map.merge_slashes = False
     # The instance folder holds the database, the secret key and the demo key: owner only.

@@ -21,8 +21,8 @@ SESSION_COOKIE_SECURE = False
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 
-# How many proxies in front of vorel-lite to trust for X-Forwarded-For (Werkzeug's ProxyFix):
-# 0 takes the socket's address as the client's, whatever the header says.
+# How many proxies in front of vorel-lite to trust for X-Forwarded-For and X-Forwarded-Proto
+# (Werkzeug's ProxyFix): 0 takes the socket's address and scheme, whatever the headers say.
 TRUSTED_PROXIES = 0
 
 # Hours a POST's Idempotency-Key and its stored answer are kept (then the key is free again).

@@ -24,13 +24,18 @@ class Pages:
         self.filters = filters
         self.select = functools.cache(self.compile_select)
 
-    def page(self, limit, cursor=None, **values):
-        """Return {data, next_cursor, has_more}; values are those of the filters applied."""
-        values.update(tenant=g.tenant_id, limit=limit + 1)
+    def page(self, limit, cursor=None, *, tenant_id=None, **values):
+        """Return {data, next_cursor, has_more}; values are those of the filters applied.
+
+        tenant_id: whose rows; by default the request's (g.tenant_id, set by its API key).
+        Raises BadRequest for a cursor that is no row of the tenant's.
+        """
+        tenant_id = tenant_id or g.tenant_id
+        values.update(tenant=tenant_id, limit=limit + 1)
         if cursor is not None:
             # A row deleted since its page was served still anchors the next page.
             anchor = owned_select(self.model, with_deleted=True).first(id=cursor,
-                                                                       tenant=g.tenant_id)
+                                                                       tenant=tenant_id)
             if anchor is None:
                 raise BadRequest("cursor: Unknown cursor; use the next_cursor of a previous "
                                  "page.", fields={"cursor": ["Unknown cursor."]})

@@ -13,16 +13,19 @@ conversations = AppGroup("conversations", help="Operator actions on conversation
 conversation_schema = ConversationOut()
 
 
-def close_conversation(conversation_id):
+def close_conversation(conversation_id, *, tenant_id=None):
     """Close a conversation and emit conversation.closed; return (row, whether it changed).
 
+    tenant_id: when given, another tenant's conversation is as unknown as a missing one.
     Raises LookupError for an unknown id. Closing a closed conversation changes nothing.
     """
     with db.atomic():
         conversation = None
         if is_canonical_uuid(conversation_id):
-            conversation = lock_for_update(Conversation.select().where(
-                Conversation.id == conversation_id.lower())).first()
+            query = Conversation.select().where(Conversation.id == conversation_id.lower())
+            if tenant_id is not None:
+                query = query.where(Conversation.tenant == tenant_id)
+            conversation = lock_for_update(query).first()
         if conversation is None:
             raise LookupError(f"no conversation {conversation_id!r}")
         if conversation.status == "closed":

@@ -1,7 +1,8 @@
 """The operator console: server-rendered pages, outside /api/v1, for a tenant's operators."""
 from ..operators import dummy_hash
-from . import api_keys, overview, signin  # noqa: F401  (their views join the blueprint)
-from .blueprint import bp, csrf, limit_signin, login_manager
+# Their views join the blueprint.
+from . import api_keys, conversations, leads, overview, signin, webhooks  # noqa: F401
+from .blueprint import answer_unrouted, bp, csrf, limit_signin, login_manager
 
 
 def init_app(app):
@@ -11,6 +12,7 @@ def init_app(app):
     login_manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)
+    answer_unrouted(app)
     limit_signin(app)
     # Made now (once per process), so the first unknown email's sign-in takes no longer
     # than the next ones: its time must not tell that the email has no account.

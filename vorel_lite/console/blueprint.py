@@ -56,6 +56,32 @@ bp.register_error_handler(HTTPException, show_error)
 bp.register_error_handler(429, show_error)
 
 
+def console_sections(app):
+    """Return the first path segments of the console's routes: {"login", "settings", ...}."""
+    return frozenset(rule.rule.split("/")[1] for rule in app.url_map.iter_rules()
+                     if rule.endpoint.startswith(f"{bp.name}.")) - {""}
+
+
+def answer_unrouted(app):
+    """Make a 404 or 405 under the console's sections its page; elsewhere, the API's envelope."""
+    from ..errors import handle_http_exception
+    sections = console_sections(app)
+
+    def show_routing_error(error):
+        # Routing errors belong to no blueprint, so the path decides, never Accept: a
+        # browser's unknown /api/v2/x is still the API's (JSON), /settings/x the console's.
+        path = request.path
+        if path == "/" or path.split("/")[1] in sections:
+            # A routing error runs none of the blueprint's after_request hooks: add its headers.
+            return harden(show_error(error))
+        return handle_http_exception(error)
+
+    # By status, which Flask looks up before any handler registered for a class; so this one
+    # also sees the 404s of the console's own views, which it answers as their blueprint does.
+    for status in (404, 405):
+        app.register_error_handler(status, show_routing_error)
+
+
 def limit_signin(app):
     """Rate-limit sign-in attempts per address with the app's limiter; successes are free."""
     from flask_limiter.util import get_remote_address

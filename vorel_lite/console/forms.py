@@ -1,11 +1,13 @@
 """The console's forms; each carries its CSRF token (Flask-WTF)."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectChoice, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..keys import ENVS, SCOPES
+from ..models import EVENT_TYPES
 from ..operators import MAX_PASSWORD_LENGTH
+from ..outbound import check_url
 
 
 def strip(text):
@@ -34,6 +36,25 @@ class IssueKeyForm(FlaskForm):
     env = RadioField("Environment", choices=[SelectChoice(env) for env in ENVS], default="live")
     scopes = CheckboxesField("Scopes", choices=[SelectChoice(scope) for scope in SCOPES],
                              validators=[DataRequired(message="Choose at least one scope.")])
+
+
+def receiver_url(form, field):
+    """Refuse a URL for the reasons `flask webhooks add` does, in its words."""
+    try:
+        check_url(field.data)
+    except ValueError as exc:
+        reason = str(exc)
+        raise ValidationError(f"{reason[:1].upper()}{reason[1:]}.") from None
+
+
+class WebhookForm(FlaskForm):
+    url = StringField("URL", filters=[strip], validators=[
+        DataRequired(message="Enter the URL that receives the events."), Length(max=2048),
+        receiver_url], description="Where each event is POSTed, e.g. your n8n webhook node.")
+    events = CheckboxesField("Events", choices=[SelectChoice(event) for event in EVENT_TYPES],
+                             description="None checked: every event.")
+    description = StringField("Description", validators=[Optional(), Length(max=200)],
+                              filters=[strip], description="A note for you and other operators.")
 
 
 class ConfirmForm(FlaskForm):

@@ -1,5 +1,5 @@
-"""What the overview shows of a tenant: counts, webhook health, and leads per day."""
-from datetime import datetime, timedelta, timezone
+"""What the overview shows of a tenant: counts, webhook health, leads and bookings per day."""
+from datetime import date, datetime, timedelta, timezone
 
 from peewee import SQL, fn
 
@@ -56,17 +56,39 @@ def chart_days(today=None, days=CHART_DAYS):
     return [(today - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
 
 
-def leads_per_day(tenant_id, days):
-    """Return {day: {status: leads created that day}} of the tenant over days."""
+def per_day_by_status(model, statuses, tenant_id, days):
+    """Return {day: {status: the tenant's model rows created that day}} over days.
+
+    days: consecutive YYYY-MM-DD (UTC, as created_at is), oldest first; every day and status
+    is present, 0 when none.
+    """
     # Literal bounds, not parameters: PostgreSQL must see the GROUP BY expression as the
     # selected one, and $1 and $4 are different expressions to it.
-    day = fn.SUBSTR(Lead.created_at, SQL("1"), SQL("10"))
-    per_day = {d: dict.fromkeys(LEAD_STATUSES, 0) for d in days}
-    rows = (Lead.select(day, Lead.status, fn.COUNT(Lead.id))
-            .where((Lead.tenant == tenant_id) & (Lead.created_at >= f"{days[0]}T00:00:00"))
-            .group_by(day, Lead.status)
+    day = fn.SUBSTR(model.created_at, SQL("1"), SQL("10"))
+    after_last = date.fromisoformat(days[-1]) + timedelta(days=1)
+    per_day = {d: dict.fromkeys(statuses, 0) for d in days}
+    rows = (model.select(day, model.status, fn.COUNT(model.id))
+            .where((model.tenant == tenant_id)
+                   & (model.created_at >= f"{days[0]}T00:00:00")
+                   & (model.created_at < f"{after_last.isoformat()}T00:00:00"))
+            .group_by(day, model.status)
             .tuples())
     for created, status, number in rows:
-        if created in per_day:
-            per_day[created][status] = number
+        per_day[created][status] = number
     return per_day
+
+
+def leads_per_day(tenant_id, days):
+    """Return {day: {status: leads created that day}} of the tenant over days."""
+    return per_day_by_status(Lead, LEAD_STATUSES, tenant_id, days)
+
+
+def bookings_per_day(tenant_id, days):
+    """Return {day: {status: appointments booked that day}} of the tenant over days.
+
+    By the day a booking was made (created_at, the day of its booking.created), not the day
+    it is for: beside leads per day it shows how many enquiries became bookings, and each
+    booking is counted once, on a day already past; the Bookings card counts those to come.
+    Counted by each booking's status now, so the chart shows cancellations and no-shows.
+    """
+    return per_day_by_status(Appointment, APPOINTMENT_STATUSES, tenant_id, days)

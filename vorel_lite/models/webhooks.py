@@ -2,7 +2,7 @@
 from peewee import ForeignKeyField, IntegerField, TextField
 
 from .base import BaseModel, new_id, utc_now
-from .resources import Event
+from .resources import EVENT_TYPES, Event
 from .tenancy import Tenant
 
 DELIVERY_STATUSES = ("pending", "delivered", "dead")
@@ -25,6 +25,11 @@ class WebhookSubscription(BaseModel):
     def event_set(self):
         """Return the event types this subscription receives."""
         return frozenset(self.events.split())
+
+    @property
+    def receives_all(self):
+        """Tell whether this subscription receives every event type."""
+        return self.event_set >= frozenset(EVENT_TYPES)
 
 
 class WebhookDelivery(BaseModel):

@@ -6,12 +6,11 @@ import click
 from flask.cli import AppGroup
 
 from ..commands import find_tenant
-from ..models import EVENT_TYPES, Tenant, WebhookSubscription, new_id, utc_now
+from ..models import EVENT_TYPES, Tenant, WebhookSubscription
 from ..outbound import redact_url
 from .delivery import run_worker
-from .secrets import decrypt_secret
-from .sending import post_event
-from .subscriptions import add_subscription, delivery_counts, redrive, remove_subscription
+from .subscriptions import (add_subscription, delivery_counts, redrive, remove_subscription,
+                            send_test_event)
 
 webhooks = AppGroup("webhooks", help="Manage webhook subscriptions and deliver events.")
 
@@ -51,7 +50,7 @@ def list_subscriptions(slug):
     rows = list(query.order_by(WebhookSubscription.created_at))
     counts = delivery_counts([row.id for row in rows])
     for row in rows:
-        events = "all" if len(row.event_set) == len(EVENT_TYPES) else ",".join(row.events.split())
+        events = "all" if row.receives_all else ",".join(row.events.split())
         tally = counts[row.id]
         click.echo("  ".join([row.id, row.tenant.slug, redact_url(row.url), events,
                               row.created_at,
@@ -80,16 +79,10 @@ def redrive_command(subscription_id):
 @click.argument("subscription_id")
 def send_test(subscription_id):
     """Send a signed test event now and report the receiver's answer."""
-    row = find_subscription(subscription_id)
-    envelope = {"id": new_id(), "event": "webhook.test", "created_at": utc_now(),
-                "tenant_id": row.tenant_id, "data": {"subscription_id": row.id}}
-    try:
-        outcome = post_event(row.url, decrypt_secret(row.encrypted_secret), envelope, 1)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    outcome = send_test_event(find_subscription(subscription_id))
     if not outcome.delivered:
-        raise click.ClickException(f"not delivered: {outcome.error or outcome.status_code}")
-    click.echo(f"Delivered: HTTP {outcome.status_code} in {outcome.duration_ms} ms.")
+        raise click.ClickException(outcome.summary)
+    click.echo(outcome.summary)
 
 
 @webhooks.command("deliver")

@@ -30,6 +30,13 @@ class Outcome:
         return (self.status_code is not None and 400 <= self.status_code < 500
                 and self.status_code not in (408, 429))
 
+    @property
+    def summary(self):
+        """Say in one line what came of the POST, for an operator."""
+        if self.delivered:
+            return f"Delivered: HTTP {self.status_code} in {self.duration_ms} ms."
+        return f"Not delivered: {self.error or f'HTTP {self.status_code}'}"
+
 
 def encode_envelope(envelope):
     """Return the exact bytes sent, and signed, for an event envelope."""

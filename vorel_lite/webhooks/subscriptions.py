@@ -1,10 +1,14 @@
-"""Managing subscriptions: add, count their deliveries, remove, redrive the dead-lettered."""
+"""Managing subscriptions: add, count and list their deliveries, remove, redrive the
+dead-lettered, send a test event."""
 from peewee import fn
 
-from ..models import (DELIVERY_STATUSES, EVENT_TYPES, WebhookDelivery, WebhookSubscription,
-                      utc_now)
+from ..models import (DELIVERY_STATUSES, EVENT_TYPES, Event, WebhookDelivery,
+                      WebhookSubscription, new_id, utc_now)
 from ..outbound import check_url
-from .secrets import encrypt_secret, generate_secret
+from .secrets import decrypt_secret, encrypt_secret, generate_secret
+from .sending import Outcome, post_event
+
+TEST_EVENT = "webhook.test"
 
 
 def add_subscription(tenant, url, events=(), description=None):
@@ -35,6 +39,17 @@ def delivery_counts(subscription_ids):
     return counts
 
 
+def recent_deliveries(subscription_id, limit=50):
+    """Return the subscription's newest deliveries, newest first, each with its event's id and
+    type (not its data)."""
+    return list(WebhookDelivery
+                .select(WebhookDelivery, Event.id, Event.event)
+                .join(Event)
+                .where(WebhookDelivery.subscription == subscription_id)
+                .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+                .limit(limit))
+
+
 def remove_subscription(subscription_id):
     """Delete a subscription with its deliveries and attempts; return False if unknown."""
     # Its deliveries and their attempts go with it: ON DELETE CASCADE in schema.sql.
@@ -50,3 +65,18 @@ def redrive(subscription_id):
             .where((WebhookDelivery.subscription == subscription_id)
                    & (WebhookDelivery.status == "dead"))
             .execute())
+
+
+def send_test_event(subscription):
+    """POST a signed webhook.test envelope to the subscription now; return the Outcome.
+
+    Within WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_PRIVATE_TARGETS applying; never raises for the
+    receiver's sake nor for a secret that can no longer be decrypted (the Outcome says why).
+    """
+    envelope = {"id": new_id(), "event": TEST_EVENT, "created_at": utc_now(),
+                "tenant_id": subscription.tenant_id, "data": {"subscription_id": subscription.id}}
+    try:
+        secret = decrypt_secret(subscription.encrypted_secret)
+    except ValueError as exc:
+        return Outcome(None, str(exc), 0)
+    return post_event(subscription.url, secret, envelope, 1)
