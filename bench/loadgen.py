@@ -33,6 +33,7 @@ class Target:
 class Result:
     requests: int
     seconds: float
+    numbers_used: int  # from the fresh start on, {unique} and {fresh_conversation} included
     errors: dict
     percentiles_us: dict
     latency_us: dict
@@ -78,6 +79,7 @@ def run_wrk(url, endpoint, target, fresh_start, *, threads, connections, duratio
         raise RuntimeError(f"wrk failed ({completed.returncode}): {' '.join(command)}\n"
                            f"{completed.stdout}\n{completed.stderr}")
     data = json.loads(lines[-1].removeprefix("BENCH_JSON "))
-    return Result(requests=data["requests"], seconds=data["duration_us"] / 1e6,
+    return Result(requests=data["requests"], numbers_used=data["numbers_used"],
+                  seconds=data["duration_us"] / 1e6,
                   errors=data["errors"], percentiles_us=data["percentiles_us"],
                   latency_us=data["latency_us"], wrk_cpu_seconds=wrk_cpu)

@@ -1,6 +1,6 @@
 """Issue 11's HTTP references: vorel-lite against Prism's mock and json-server, interleaved.
 
-vorel-lite (gunicorn, plan.reference_workers sync workers) creates and reads leads; Prism
+vorel-lite (gunicorn, plan.reference_workers workers of plan's class) creates and reads leads; Prism
 mocks vorel-lite's own served document (it validates the bearer header and the body, stores
 nothing and answers the document's example); json-server 0.17 creates and reads leads in a
 file of plan.json_server_rows of them (restarted on a fresh file every round, since each
@@ -33,7 +33,8 @@ def run_references(http, plan, log):
                                       plan.json_server_rows)
     rows = []
     with servers.Gunicorn("app:create_app()", plan.reference_workers,
-                          directory / "vorel-lite.log", http.env()) as vorel:
+                          directory / "vorel-lite.log", http.env(),
+                          **plan.gunicorn_options()) as vorel:
         vorel.wait_until_serving("/api/v1/leads?limit=1", http.keys[0])
         document = directory / "openapi.json"
         document.write_bytes(fetch(vorel.port, "GET", "/api/v1/openapi.json")[1])
@@ -60,7 +61,8 @@ def run_references(http, plan, log):
         problems = vorel.problems()
         if problems:
             raise RuntimeError("the server logged failures:\n" + "\n".join(problems[:20]))
-    return {"workers": plan.reference_workers, "rounds": plan.reference_rounds,
+    return {"workers": plan.reference_workers, "worker_class": plan.worker_class,
+            "worker_threads": plan.worker_threads, "rounds": plan.reference_rounds,
             "json_server_rows": plan.json_server_rows,
             "versions": {name: npm_servers.version(binaries, name)
                          for name in ("@stoplight/prism-cli", "json-server")},

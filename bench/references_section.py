@@ -2,7 +2,7 @@
 import statistics
 
 import endpoints
-from tables import ms, table
+from tables import ms, serving, table
 
 HEADING = "## Against the floors and other servers (issue 11)"
 # (what costs, against what, the issue's target): in-process, cost = floor's req/s / ours.
@@ -87,8 +87,9 @@ def references_section(results):
         http_part = f"**Skipped:** {references['skipped']}."
     else:
         versions = ", ".join(f"{name} {v}" for name, v in references["versions"].items())
-        http_part = f"""{versions}. vorel-lite on gunicorn with {references['workers']} sync
-workers and the HTTP section's settings (rate limits raised, the limiter still run). Load
+        http_part = f"""{versions}. vorel-lite on gunicorn with {references['workers']} workers,
+{serving(references)}, and the HTTP section's settings (rate limits raised, the limiter still
+run). Load
 from `wrk -t{plan['threads']} -c{plan['connections']} -d{plan['duration']}s` after a
 {plan['warmup']} s warm-up; {references['rounds']} round(s), the five runs in turn within
 each, on the same cores as everything else. Prism (`prism mock`, its defaults: static

@@ -4,7 +4,8 @@ docs/benchmarks.md and docs/latency-vs-size.png.
     .venv/bin/python bench/run.py [--quick] [--docs DIR] [--keep]
 
 Phases, in order (each is described in the document it writes):
-  1. HTTP: wrk against gunicorn (1, 2, 4 sync workers) serving vorel-lite and the bare route;
+  1. HTTP: wrk against gunicorn (1, 2, 4 workers, run as the README says: Plan.worker_class)
+     serving vorel-lite and the bare route;
   1a. references (issue 11): vorel-lite at 2 workers against Prism's mock and json-server,
      interleaved (installed with npm into a cache folder the first time; skipped, with a
      line saying so, without npm); see references.py;
@@ -82,9 +83,17 @@ class Plan:
     growth_fresh: int = 2_000
     postgres_fresh_pool: int = 100_000  # per database of the PostgreSQL section
     instance_workers: int = 2  # per instance, two instances; wrk's threads take one each
+    # Every gunicorn runs as the README tells users to ("Scaling out"): `-k gthread` keeps
+    # connections alive, as Node's servers do; "sync" closes each after one answer.
+    worker_class: str = "gthread"
+    worker_threads: int = 4  # gunicorn --threads, per worker
     reference_workers: int = 2  # of vorel-lite against Prism and json-server (issue 11)
     reference_rounds: int = 3  # of the five runs against Prism and json-server, interleaved
     json_server_rows: int = 1_000  # leads in json-server's file
+
+    def gunicorn_options(self):
+        """servers.Gunicorn's worker options of this plan."""
+        return {"worker_class": self.worker_class, "threads": self.worker_threads}
 
 
 INPROCESS_BLOCK = 0.5  # seconds of back-to-back requests to one endpoint, in turn
@@ -199,11 +208,10 @@ class HttpDatabase:
         if self.fresh_used >= self.fresh_pool:
             raise RuntimeError("the pool of conversations without a lead is used up")
         result = loadgen.run_wrk(url, endpoint, self.target, self.fresh_used, **options)
-        if not endpoints.takes_fresh_numbers(endpoint):
-            return result
-        # Each wrk thread numbers its requests apart; a request counted nowhere (in flight at
-        # the end) may still have used a number, hence the margin.
-        self.fresh_used += result.requests + options.get("connections", 1) * 4 + 100
+        if endpoints.takes_fresh_numbers(endpoint):
+            # Every number a request was built with, answered or not (wrk's threads take
+            # them in turn, so more than the requests counted when one thread sent more).
+            self.fresh_used += result.numbers_used
         return result
 
 
@@ -221,12 +229,14 @@ class PostgresHttpDatabase(HttpDatabase):
         return self.url
 
 
-def app_server(http, workers, log_path, **settings):
-    return servers.Gunicorn("app:create_app()", workers, log_path, http.env(**settings))
+def app_server(http, plan, workers, log_path, **settings):
+    return servers.Gunicorn("app:create_app()", workers, log_path, http.env(**settings),
+                            **plan.gunicorn_options())
 
 
-def bare_server(workers, log_path):
-    return servers.Gunicorn("bare_app:create_app()", workers, log_path)
+def bare_server(plan, workers, log_path):
+    return servers.Gunicorn("bare_app:create_app()", workers, log_path,
+                            **plan.gunicorn_options())
 
 
 def measure(http, server, endpoint, plan, threads=None, connections=None, duration=None,
@@ -267,7 +277,7 @@ def run_http(http, plan):
     rows, unloaded = [], []
     logs = http.path.parent
     for workers in plan.workers:
-        with bare_server(workers, logs / f"bare-{workers}.log") as server:
+        with bare_server(plan, workers, logs / f"bare-{workers}.log") as server:
             server.wait_until_serving(endpoints.BARE.path)
             bare = measure(http, server, endpoints.BARE, plan)
             bare.update(workers=workers, ratio=1.0)
@@ -276,7 +286,7 @@ def run_http(http, plan):
             if workers == 1:
                 unloaded.append(measure(http, server, endpoints.BARE, plan, 1, 1,
                                         plan.unloaded_duration))
-        with app_server(http, workers, logs / f"app-{workers}.log") as server:
+        with app_server(http, plan, workers, logs / f"app-{workers}.log") as server:
             server.wait_until_serving("/api/v1/leads?limit=1", http.keys[0])
             for endpoint in endpoints.ENDPOINTS:
                 row = measure(http, server, endpoint, plan)
@@ -308,13 +318,14 @@ def run_postgres(directory, plan, meters):
                      ("PostgreSQL", PostgresHttpDatabase(directory / "pg", pool, database.url)))
         rows = []
         for workers in plan.workers:
-            with bare_server(workers, directory / f"bare-{workers}.log") as server:
+            with bare_server(plan, workers, directory / f"bare-{workers}.log") as server:
                 server.wait_until_serving(endpoints.BARE.path)
                 bare = measure(databases[0][1], server, endpoints.BARE, plan, meters=[backends])
             rows.append({**bare, "workers": workers, "database": "", "ratio": 1.0})
             log(f"{workers} worker(s) {bare['endpoint']}: {bare['rps']:.0f} req/s")
             for name, http in databases:
-                with app_server(http, workers, directory / f"{name}-{workers}.log") as server:
+                with app_server(http, plan, workers,
+                                directory / f"{name}-{workers}.log") as server:
                     rows += measure_headline(http, server, plan, bare, [backends],
                                              workers=workers, database=name)
         two = run_two_instances(databases[1][1], directory, plan, meters, backends)
@@ -352,13 +363,14 @@ def run_two_instances(http, directory, plan, meters, backends):
     workers = plan.instance_workers
     shared = {"RATELIMIT_STORAGE_URI": BENCH_REDIS_URL,
               "RATELIMIT_KEY_PREFIX": f"vorel-bench-{uuid.uuid4().hex}"}
-    with servers.Instances(*(bare_server(workers, directory / f"bare-instance-{n}.log")
+    with servers.Instances(*(bare_server(plan, workers, directory / f"bare-instance-{n}.log")
                              for n in (1, 2))) as pair:
         pair.wait_until_serving(endpoints.BARE.path)
         bare = measure(http, pair, endpoints.BARE, plan, meters=[backends, redis])
     bare.update(ratio=1.0)
     log(f"two instances {bare['endpoint']}: {bare['rps']:.0f} req/s")
-    with servers.Instances(*(app_server(http, workers, directory / f"instance-{n}.log", **shared)
+    with servers.Instances(*(app_server(http, plan, workers, directory / f"instance-{n}.log",
+                                        **shared)
                              for n in (1, 2))) as pair:
         rows = measure_headline(http, pair, plan, bare, [backends, redis],
                                 database="two instances")
@@ -419,7 +431,7 @@ class GrowthDatabases:
 def run_memory(http, plan, growth):
     """Peak RSS of one worker serving memory_requests requests, the endpoints in turn."""
     growth.start_seeding()
-    with app_server(http, 1, http.path.parent / "memory.log") as server:
+    with app_server(http, plan, 1, http.path.parent / "memory.log") as server:
         server.wait_until_serving("/api/v1/leads?limit=1", http.keys[0])
         (pid,) = server.worker_pids()
         samples = [{"requests": 1, **servers.memory_kib(pid)}]

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import endpoints
 import seed
-from tables import failures, ms, percent, table
+from tables import failures, ms, percent, serving, table
 from plot import PLOT
 
 # Hand-written: what each change of the speed work bought, measured with bench/quick.py.
@@ -31,9 +31,10 @@ def http_section(results):
                 for row in results["unloaded"]]
     return f"""## Throughput and latency over HTTP
 
-gunicorn sync workers serving vorel-lite (`app:create_app()`) on one SQLite file (WAL), and
-the ceiling: [a bare Flask route](../bench/bare_app.py) returning a constant JSON, served the
-same way with the same workers. Load from
+gunicorn workers, {serving(plan)},
+serving vorel-lite (`app:create_app()`) on one SQLite file (WAL), and the ceiling:
+[a bare Flask route](../bench/bare_app.py) returning a constant JSON, served the same way
+with the same workers. Load from
 `wrk -t{plan['threads']} -c{plan['connections']} -d{plan['duration']}s` on loopback, after a
 {plan['warmup']} s warm-up run (not counted), with
 [wrk_request.lua](../bench/wrk_request.lua): {plan['keys']} API keys in turn; lead creates
@@ -58,8 +59,7 @@ All runs:
 `/proc/<pid>/stat`): the cost of a request whatever the concurrency. "server cores" and
 "wrk cores" are the CPU each side used per second of the run. The machine has
 {results['machine']['cores']} cores, shared by the workers and wrk: where the two together
-reach that, the cores are the limit, not the number of workers. gunicorn's sync workers close
-the connection after every answer, so wrk connects anew for every request.
+reach that, the cores are the limit, not the number of workers.
 
 wrk is a closed loop: {plan['connections']} connections each wait for their answer, so under
 this saturating load p50 is mostly queueing (about connections / throughput). The latency of
@@ -215,10 +215,11 @@ def memory_section(results):
             for s in memory["samples"]]
     return f"""## Memory
 
-One gunicorn sync worker (`-w 1`) on the HTTP benchmarks' database, driven by wrk with the
-endpoints in turn, up to 5 s each, `GET /api/v1/leads/{{id}}` twice per round (a read-heavy
-mix), to at least {plan['memory_requests']:,}
-requests; its `VmRSS` and `VmHWM` (peak resident set) from `/proc/<worker pid>/status`.
+One gunicorn worker (`-w 1`, {serving(plan)}) on the HTTP benchmarks'
+database, driven by wrk with the endpoints in turn, up to 5 s each,
+`GET /api/v1/leads/{{id}}` twice per round (a read-heavy mix), to at least
+{plan['memory_requests']:,} requests; its `VmRSS` and `VmHWM` (peak resident set) from
+`/proc/<worker pid>/status`.
 
 {table(["requests served", "RSS MiB", "peak RSS (VmHWM) MiB"], rows)}
 """

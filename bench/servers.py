@@ -38,10 +38,16 @@ def stop_group(process):
 
 
 class Gunicorn:
-    """`gunicorn -w N` (sync workers) of vorel-lite's or the bare app, in its own session."""
+    """`gunicorn -w N -k CLASS` of vorel-lite's or the bare app, in its own session.
 
-    def __init__(self, app, workers, log_path, env=None):
+    worker_class: "sync" (a connection per request), or "gthread" with threads per worker,
+    which keeps connections alive between requests.
+    """
+
+    def __init__(self, app, workers, log_path, env=None, worker_class="sync", threads=1):
         self.workers = workers
+        self.worker_class = worker_class
+        self.threads = threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
@@ -50,7 +56,8 @@ class Gunicorn:
         full_env.update(env or {})
         full_env["PYTHONUNBUFFERED"] = "1"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", worker_class,
+             "--threads", str(threads),
              "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--backlog", "2048",
              # No control socket in $HOME, shared with every other gunicorn of the user.
              "--no-control-socket", "--pythonpath", str(BENCH), app],

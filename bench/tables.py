@@ -19,3 +19,14 @@ def percent(ratio):
 def failures(row):
     return "0" if not row["failed"] else ", ".join(
         f"{n} {kind}" for kind, n in row["errors"].items() if n)
+
+
+def serving(plan):
+    """gunicorn's worker options of a run and what they do to connections, in words (a run
+    from before the options were recorded ran sync workers)."""
+    worker_class = plan.get("worker_class", "sync")
+    if worker_class == "sync":
+        return "`-k sync` (each connection closed after one answer: wrk connects anew for " \
+            "every request)"
+    return (f"`-k {worker_class} --threads {plan.get('worker_threads', 1)}` (connections kept "
+            f"alive between requests, as the README runs it)")

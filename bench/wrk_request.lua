@@ -13,10 +13,14 @@
 -- BENCH_HOSTS                           "host:port,host:port": thread i sends to host i mod n
 --                                       (empty: every thread to the URL's host)
 --
--- done() prints one line "BENCH_JSON {...}" with the counts and latency percentiles.
+-- done() prints one line "BENCH_JSON {...}" with the counts, the latency percentiles and
+-- "numbers_used": how many numbers from BENCH_FRESH_START on the requests took (the threads
+-- take them in turn, so a thread that sent more than the others leaves gaps: this is not the
+-- request count).
 
 local env = os.getenv
 local threads_made = 0
+local threads = {}
 
 local function host_addresses()
    local addresses = {}
@@ -35,6 +39,7 @@ function setup(thread)
    end
    thread:set("thread_index", threads_made)
    threads_made = threads_made + 1
+   threads[threads_made] = thread
 end
 
 local function read_keys(path)
@@ -104,6 +109,17 @@ function request()
    return wrk.format(method, fill(path_template, seq, unique), headers, body)
 end
 
+local function numbers_used()
+   local used = 0
+   for _, thread in ipairs(threads) do
+      local sent = thread:get("sent") or 0
+      if sent > 0 then
+         used = math.max(used, thread:get("index") + #threads * (sent - 1) + 1)
+      end
+   end
+   return used
+end
+
 function done(summary, latency, requests)
    local e = summary.errors
    local p = {}
@@ -111,11 +127,11 @@ function done(summary, latency, requests)
       p[#p + 1] = string.format('"%s": %d', tostring(q), latency:percentile(q))
    end
    io.write(string.format(
-      'BENCH_JSON {"requests": %d, "duration_us": %d, "bytes": %d, ' ..
+      'BENCH_JSON {"requests": %d, "numbers_used": %d, "duration_us": %d, "bytes": %d, ' ..
       '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
       '"latency_us": {"min": %d, "max": %d, "mean": %.1f, "stdev": %.1f}, ' ..
       '"percentiles_us": {%s}}\n',
-      summary.requests, summary.duration, summary.bytes,
+      summary.requests, numbers_used(), summary.duration, summary.bytes,
       e.connect, e.read, e.write, e.status, e.timeout,
       latency.min, latency.max, latency.mean, latency.stdev, table.concat(p, ", ")))
 end

@@ -26,8 +26,9 @@ def connect(port, timeout):
     return connection
 
 
-def send_json(connection, method, path, headers, body=None):
-    """Send body as JSON on connection, then close it; return (status, headers, decoded body).
+def send_json(connection, method, path, headers, body=None, keep_open=False):
+    """Send body as JSON on connection, then close it unless keep_open; return (status,
+    headers, decoded body).
 
     The body is decoded as JSON, or as text when it is not JSON.
     """
@@ -40,7 +41,8 @@ def send_json(connection, method, path, headers, body=None):
         response = connection.getresponse()
         raw = response.read()
     finally:
-        connection.close()
+        if not keep_open:
+            connection.close()
     try:
         decoded = json.loads(raw)
     except ValueError:

@@ -3,9 +3,13 @@ the PostgreSQL section's tables, skip lines and seeding; issue 11's references (
 the table against Prism and json-server, the line when npm is missing)."""
 import importlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from services import skip_or_fail
@@ -178,7 +182,8 @@ def references_results():
         ("GET /api/v1/leads/{id}", 2500))]
     return {"plan": {"threads": 2, "connections": 16, "duration": 6, "warmup": 1},
             "inprocess": inprocess,
-            "references": {"workers": 2, "rounds": 3, "json_server_rows": 1000,
+            "references": {"workers": 2, "worker_class": "gthread", "worker_threads": 4,
+                           "rounds": 3, "json_server_rows": 1000,
                            "versions": {"@stoplight/prism-cli": "5.14.2", "json-server": "0.17.4"},
                            "rows": rows}}
 
@@ -198,6 +203,9 @@ def test_the_references_table_gives_ratios_within_each_round_and_the_floors():
         "| vorel-lite create / json-server create | 4.00x (2.50-4.50x) | >= 3x (keep) | yes |",
         "| vorel-lite read / json-server read | 0.50x (0.50-0.50x) | >= 1.0x | no |"]
     assert "@stoplight/prism-cli 5.14.2, json-server 0.17.4." in text
+    assert " ".join(text.split()).count(
+        "with 2 workers, `-k gthread --threads 4` (connections kept alive between requests, as "
+        "the README runs it)") == 1
     assert section.references_headline(references_results()) == (
         "- issue 11: in-process `POST /api/v1/leads` 2.50x the bare create (sqlite3, nothing "
         "else), `GET /api/v1/leads/{id}` 1.60x the bare read (sqlite3, nothing else); over HTTP "
@@ -269,3 +277,65 @@ def test_the_bare_read_answers_the_tenants_lead_and_404_for_another_tenant(tmp_p
     assert isinstance(body["attributes"], dict)
     assert bare_app.create_app(database, "another-tenant").test_client().get(
         f"/bare-read/{seed.lead_id(2)}").status_code == 404
+
+
+def test_the_document_says_how_gunicorn_ran_and_old_runs_read_as_sync_workers():
+    serving = bench_module("tables").serving
+    run = bench_module("run")
+    plan = run.Plan()
+    assert plan.gunicorn_options() == {"worker_class": "gthread", "threads": 4}
+    assert serving(plan.__dict__) == ("`-k gthread --threads 4` (connections kept alive between "
+                                      "requests, as the README runs it)")
+    assert serving({}) == serving({"worker_class": "sync", "worker_threads": 1}) == (
+        "`-k sync` (each connection closed after one answer: wrk connects anew for every "
+        "request)")
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"-k gthread --threads {plan.worker_threads}" in readme
+
+
+class SlowOddNumbers(BaseHTTPRequestHandler):
+    """Answers /n/<number> at once when number is even, after 0.1 s when it is odd."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as wrk expects
+    seen = None  # the numbers asked for, set by the test
+
+    def do_GET(self):
+        number = int(self.path.rsplit("/", 1)[1])
+        self.seen.append(number)
+        if number % 2:
+            time.sleep(0.1)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_wrk_reports_every_number_its_requests_took_though_one_thread_sent_more(tmp_path):
+    if shutil.which("wrk") is None:
+        skip_or_fail("wrk is not installed (make bench and .ci/run install it)")
+    loadgen, endpoints = bench_module("loadgen"), bench_module("endpoints")
+    SlowOddNumbers.seen = seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowOddNumbers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    keys = tmp_path / "keys"
+    keys.write_text("k\n")
+    start = 1000  # even: wrk's second thread takes the odd numbers, answered slowly
+    try:
+        result = loadgen.run_wrk(f"http://127.0.0.1:{server.server_port}",
+                                 endpoints.Endpoint("n", "GET", "/n/{unique}"),
+                                 loadgen.Target(str(keys)), start, threads=2, connections=2,
+                                 duration=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(seen) == len(set(seen)) >= result.requests > 0
+    # wrk builds one request of its first thread to check it, and never sends it.
+    assert start <= min(seen) <= start + 1
+    # The fast thread went far beyond twice the slow one's count: counting requests would
+    # hand numbers already taken to the next run.
+    assert max(seen) >= start + result.requests
+    # A number may have been taken by a request the run's end kept from being sent.
+    assert max(seen) + 1 <= start + result.numbers_used <= max(seen) + 1 + 2 * 2

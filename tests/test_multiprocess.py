@@ -3,8 +3,10 @@
 Every worker is a separate process with its own connections (and its own in-memory rate-limit
 counters, so the limits are raised out of the way): only the database's locking and the
 schema's UNIQUE constraints keep the workers from creating a second lead for a conversation or
-losing a row. Each test runs on a SQLite file and on the throw-away PostgreSQL database; the
-rows are counted with the database's own driver (sqlite3, psycopg), not through the app.
+losing a row. Each test runs on a SQLite file and on the throw-away PostgreSQL database, with
+sync workers and with threaded ones (`-k gthread`, the README's command: several requests at
+once in each process, connections kept alive); the rows are counted with the database's own
+driver (sqlite3, psycopg), not through the app.
 `Gunicorn`, `provision` and `Database` are also used by test_crash.py.
 """
 import os
@@ -37,6 +39,8 @@ UNLIMITED = "1000000 per minute"  # each worker counts alone, so the limits must
 RACERS = 64  # simultaneous creates of the lead of one conversation
 PAIRS = 1000  # distinct conversations, each with its lead: 2,000 creates in all
 CLIENTS = 32  # ... created by this many concurrent clients
+# gunicorn's worker class and threads per worker: the default, and the README's.
+WORKER_CLASSES = {"sync": ("sync", 1), "gthread": ("gthread", 4)}
 
 
 def provision(tmp_path, url=None):
@@ -93,11 +97,14 @@ class Database:
 
 
 class Gunicorn:
-    """`gunicorn -w N 'app:create_app()'` in its own session, its output in a log file."""
+    """`gunicorn -w N -k CLASS 'app:create_app()'` in its own session, its output in a log
+    file."""
 
-    def __init__(self, tmp_path, url, instance, workers, name="gunicorn", settings=None):
-        """url: the database's URL; settings: more VOREL_* ones."""
+    def __init__(self, tmp_path, url, instance, workers, name="gunicorn", settings=None,
+                 worker_class="sync", threads=1):
+        """url: the database's URL; settings: more VOREL_* ones; threads: per worker."""
         self.workers = workers
+        self.worker_class = worker_class
         self.port = free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith("VOREL_")}
         env.update(VOREL_INSTANCE_PATH=str(instance), VOREL_DATABASE_URL=url,
@@ -107,8 +114,8 @@ class Gunicorn:
         self.log_path = tmp_path / f"{name}.log"
         self.log_file = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers),
-             "-b", f"127.0.0.1:{self.port}", "--timeout", "60",
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", worker_class,
+             "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--timeout", "60",
              # No control socket in $HOME, shared with every other gunicorn of the user.
              "--no-control-socket", "app:create_app()"],
             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log_file,
@@ -130,10 +137,11 @@ class Gunicorn:
     def connect(self):
         return connect(self.port, HTTP_TIMEOUT)
 
-    def request(self, method, path, key, body=None, connection=None):
-        """Send a request; return (status, decoded JSON body or text)."""
+    def request(self, method, path, key, body=None, connection=None, keep_open=False):
+        """Send a request (on connection, left open with keep_open); return (status, decoded
+        JSON body or text)."""
         status, _, decoded = send_json(connection or self.connect(), method, path,
-                                       {"Authorization": f"Bearer {key}"}, body)
+                                       {"Authorization": f"Bearer {key}"}, body, keep_open)
         return status, decoded
 
     def wait_until_serving(self, key):
@@ -199,10 +207,12 @@ def provisioned(tmp_path, database_url):
     return provision(tmp_path, database_url)
 
 
-@pytest.fixture
-def server(tmp_path, provisioned):
+@pytest.fixture(params=list(WORKER_CLASSES))
+def server(request, tmp_path, provisioned):
     url, instance, key = provisioned
-    with Gunicorn(tmp_path, url, instance, workers=4) as running:
+    worker_class, threads = WORKER_CLASSES[request.param]
+    with Gunicorn(tmp_path, url, instance, workers=4, worker_class=worker_class,
+                  threads=threads) as running:
         running.wait_until_serving(key)
         yield running
 
@@ -251,19 +261,25 @@ def test_2000_distinct_creates_from_32_clients_all_succeed_and_persist(server, p
     created = {"conversations": set(), "leads": set()}
 
     def client(_):
+        # One connection per client, as a real client pools them: kept alive by threaded
+        # workers, closed after each answer by sync ones (and then opened again).
+        connection = server.connect()
         while True:
             with lock:
                 index = next(next_pair, None)
             if index is None:
+                connection.close()
                 return
             status, conversation = server.request("POST", CONVERSATIONS, key, {
-                "channel": "webform", "customer_identifier": f"load-{index:05d}@example.com"})
+                "channel": "webform", "customer_identifier": f"load-{index:05d}@example.com"},
+                connection, keep_open=True)
             answers.append(("conversation", index, status, conversation))
             if status != 201:
                 continue
             created["conversations"].add(conversation["id"])
             status, lead = server.request("POST", LEADS, key, {
-                "conversation_id": conversation["id"], "name": f"Lead {index}"})
+                "conversation_id": conversation["id"], "name": f"Lead {index}"},
+                connection, keep_open=True)
             answers.append(("lead", index, status, lead))
             if status == 201:
                 created["leads"].add(lead["id"])
@@ -316,3 +332,35 @@ def test_a_body_over_the_limit_is_refused_unread_by_gunicorn_too(server, provisi
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413"), answer[:300]
     assert json.loads(body)["error"]["code"] == "bad_request"
+
+
+def test_a_connection_carries_request_after_request_under_threaded_workers(server, provisioned):
+    _, _, key = provisioned
+    connection = server.connect()
+    # Answers that leave a body unread (a bad key, a malformed body) or refuse a duplicate
+    # must not leave the next request on the same connection misread.
+    steps = [("POST", CONVERSATIONS, "not-a-key", b'{"channel": "whatsapp"}', 401),
+             ("POST", CONVERSATIONS, key, b'{"channel": ', 400),
+             ("POST", CONVERSATIONS, key,
+              b'{"channel": "whatsapp", "customer_identifier": "+971500000002"}', 201),
+             ("GET", f"{CONVERSATIONS}?limit=1", key, None, 200)]
+    sockets, answers = [], []
+    try:
+        for method, path, secret, body, expected in steps:
+            connection.request(method, path, body=body, headers={
+                "Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
+            response = connection.getresponse()
+            answers.append((response.status, response.getheader("Connection"),
+                            json.loads(response.read())))
+            sockets.append(connection.sock)
+    finally:
+        connection.close()
+    assert [status for status, _, _ in answers] == [step[-1] for step in steps], answers
+    assert answers[3][2]["data"][0]["id"] == answers[2][2]["id"]
+    if server.worker_class == "gthread":
+        assert all(header != "close" for _, header, _ in answers), answers
+        assert sockets[0] is not None and all(sock is sockets[0] for sock in sockets)
+    else:
+        assert all(header == "close" for _, header, _ in answers), answers
+        assert all(sock is None for sock in sockets)
+    assert not server.problems(), "\n".join(server.problems()[:20])
