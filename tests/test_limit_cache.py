@@ -79,6 +79,18 @@ def test_answers_match_the_stock_limiter_request_for_request():
     assert any(limit is None for *_, limit, _ in stock)
 
 
+def test_the_request_context_is_the_stock_limiters():
+    app, limiter = limited_app(ResolvingLimiter)
+    with app.test_request_context("/plain"):
+        assert limiter.context is Limiter.context.fget(limiter)
+        limiter.context.seen_limits.add("marked")
+        assert "marked" in Limiter.context.fget(limiter).seen_limits
+    with app.test_request_context("/plain"):
+        assert not limiter.context.seen_limits
+    with app.test_request_context("/plain"):
+        assert Limiter.context.fget(limiter) is limiter.context
+
+
 @pytest.fixture
 def resolutions(monkeypatch):
     """Count the stock manager's resolutions (what ResolvedOnce saves)."""

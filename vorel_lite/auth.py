@@ -17,23 +17,25 @@ def public(view):
 
 def identify_key():
     """Find the request's API key; remember a failure so the limiter can count it first."""
-    g.api_key = None
-    g.auth_error = None
-    if (not request.path.startswith(API_PREFIX) or request.endpoint is None
-            or request.method == "OPTIONS"):
+    # The objects behind Flask's proxies, each looked up once: this runs on every request.
+    state, req = g._get_current_object(), request._get_current_object()
+    state.api_key = None
+    state.auth_error = None
+    endpoint = req.endpoint
+    if not req.path.startswith(API_PREFIX) or endpoint is None or req.method == "OPTIONS":
         return
-    if getattr(current_app.view_functions[request.endpoint], "is_public", False):
+    if getattr(current_app.view_functions[endpoint], "is_public", False):
         return
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        g.auth_error = "Missing API key: send 'Authorization: Bearer <key>'."
+        state.auth_error = "Missing API key: send 'Authorization: Bearer <key>'."
         return
     key = find_active_key(secret.strip())
     if key is None:
-        g.auth_error = "Invalid API key: it is malformed, unknown or revoked."
+        state.auth_error = "Invalid API key: it is malformed, unknown or revoked."
         return
-    g.api_key = key
-    g.tenant_id = key.tenant_id
+    state.api_key = key
+    state.tenant_id = key.tenant_id
     touch_last_used(key)
 
 

@@ -45,8 +45,10 @@ def init_app(app):
 
 def claim_or_replay():
     """Claim the request's key before the view runs, or answer from the key's first request."""
+    if request.method != "POST":
+        return None
     key = request.headers.get(HEADER)
-    if key is None or request.method != "POST" or g.get("api_key") is None:
+    if key is None or g.get("api_key") is None:
         return None
     if not VALID_KEY.fullmatch(key):
         raise BadRequest(INVALID, fields={HEADER: [INVALID.removeprefix(f"{HEADER}: ")]})

@@ -9,9 +9,12 @@ and tests/test_limit_cache.py checks the behaviour relied on against the stock m
 """
 import dataclasses
 import itertools
+from collections import defaultdict
 
 from flask import request
+from flask.globals import request_ctx
 from flask_limiter import Limiter
+from flask_limiter._extension import LimiterContext
 from flask_limiter._limits import RuntimeLimit
 from flask_limiter._manager import LimitManager
 
@@ -137,7 +140,8 @@ class ResolvedOnce(LimitManager):
 
 
 class ResolvingLimiter(Limiter):
-    """Flask-Limiter's Limiter with a ResolvedOnce limit manager."""
+    """Flask-Limiter's Limiter with a ResolvedOnce limit manager, and its request context
+    found without going through Flask's request proxy twice each time (eight times a request)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,3 +154,12 @@ class ResolvingLimiter(Limiter):
             route_exemptions=stock._route_exemptions,
             blueprint_exemptions=stock._blueprint_exemptions,
         )
+
+    @property
+    def context(self):
+        ctx = request_ctx._get_current_object()
+        try:
+            contexts = ctx._limiter_request_context
+        except AttributeError:
+            contexts = ctx._limiter_request_context = defaultdict(LimiterContext)
+        return contexts[self]

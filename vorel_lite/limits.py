@@ -2,14 +2,30 @@
 import math
 import time
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from flask_limiter import ApplicationLimit
 from flask_limiter.util import get_remote_address
+from limits.strategies import FixedWindowRateLimiter
 
 from .limitcache import ResolvingLimiter
+from .limitstorage import storage_uri
 from .metrics import count_refusal
 
 AUTH_FAILURES = "auth-failures"
+# Where a request's hits leave each counter's new value (a WSGI environ key, per request).
+COUNTS = "vorel.rate_limit_counts"
+
+
+class CountingFixedWindow(FixedWindowRateLimiter):
+    """limits' fixed window, leaving each hit's count in the request for its headers, which
+    then need no second read of each counter (two round trips each to Redis)."""
+
+    def hit(self, item, *identifiers, cost=1):
+        key = item.key_for(*identifiers)
+        count = self.storage.incr(key, item.get_expiry(), amount=cost)
+        if has_request_context():
+            request.environ.setdefault(COUNTS, {})[key] = count
+        return count <= item.amount
 
 
 def _authenticated():
@@ -21,27 +37,26 @@ def _not_failing():
     return g.get("auth_error") is None
 
 
-def _limit_setting(name):
-    return lambda: current_app.config[name]
-
-
 def init_app(app):
     """Attach a limiter to app; it must run after identify_key and before the 401."""
     # Registered before the limiter's own after_request hook, so it runs after it, once the
     # limiter has counted a failed authentication.
     app.after_request(add_rate_limit_headers)
+    # The limiter serves this app alone: the limits read its config, not current_app's.
+    config = app.config
     limiter = ResolvingLimiter(
         get_remote_address,
+        storage_uri=storage_uri(app.config["RATELIMIT_STORAGE_URI"]),
         application_limits=[
-            ApplicationLimit(_limit_setting("RATELIMIT_PER_KEY"), scope="key",
+            ApplicationLimit(lambda: config["RATELIMIT_PER_KEY"], scope="key",
                              key_function=lambda: g.api_key.key_hash,
                              exempt_when=lambda: not _authenticated()),
-            ApplicationLimit(_limit_setting("RATELIMIT_PER_TENANT"), scope="tenant",
+            ApplicationLimit(lambda: config["RATELIMIT_PER_TENANT"], scope="tenant",
                              key_function=lambda: g.api_key.tenant_id,
                              exempt_when=lambda: not _authenticated()),
             # Only requests that fail authentication are limited and counted: behind a NAT
             # or a proxy, a guesser must not lock out every valid key of its address.
-            ApplicationLimit(_limit_setting("RATELIMIT_AUTH_FAILURES"), scope=AUTH_FAILURES,
+            ApplicationLimit(lambda: config["RATELIMIT_AUTH_FAILURES"], scope=AUTH_FAILURES,
                              key_function=get_remote_address, exempt_when=_not_failing,
                              deduct_when=lambda response: response.status_code == 401),
         ],
@@ -53,6 +68,9 @@ def init_app(app):
         on_breach=count_refusal,
     )
     limiter.init_app(app)
+    # Flask-Limiter 4.1 (pinned) hits through _limiter; its in-memory fallback keeps its own.
+    if type(limiter._limiter) is FixedWindowRateLimiter:
+        limiter._limiter = CountingFixedWindow(limiter._limiter.storage)
     app.extensions["vorel_limiter"] = limiter
     return limiter
 
@@ -60,14 +78,27 @@ def init_app(app):
 def header_limit(limits):
     """Choose the limit the headers describe: the breached one, else the closest to exhaustion.
 
-    Return it with its window (reset time, remaining), read from the storage once.
+    Return it with its window (reset time, remaining): from this request's hit where it made
+    one, else read from the storage once.
     """
     breached = [lim for lim in limits if lim.breached]
     if breached:
-        return breached[0], breached[0].window
+        return breached[0], window(breached[0])
     if _authenticated():
         limits = [lim for lim in limits if lim.request_args[-1] != AUTH_FAILURES] or limits
-    return min(((lim, lim.window) for lim in limits), key=lambda pair: pair[1][1])
+    counts = request.environ.get(COUNTS, {})
+    # min() keeps the first of equals, as the headers always did.
+    chosen = min(limits, key=lambda lim: max(lim.limit.amount - counts[lim.key], 0)
+                 if lim.key in counts else lim.window[1])
+    return chosen, window(chosen)
+
+
+def window(limit):
+    """Return (reset time, remaining) of a RequestLimit, reading only what its hit did not say."""
+    count = request.environ.get(COUNTS, {}).get(limit.key)
+    if count is None:
+        return limit.window
+    return limit.limiter.storage.get_expiry(limit.key), max(limit.limit.amount - count, 0)
 
 
 def add_rate_limit_headers(response):

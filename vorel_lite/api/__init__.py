@@ -42,7 +42,9 @@ def answer_options(response):
 def refuse_unknown_query():
     """Refuse query parameters on an operation that takes none (spec section 1: a bad query
     parameter is a 400), as a list refuses the ones it does not know."""
-    view = current_app.view_functions.get(request.endpoint)
-    operation = getattr(view, "operation", None)
-    if operation is not None and operation.query is None and request.args:
-        raise ValidationError({name: ["Unknown field."] for name in request.args})
+    args = request.args
+    if not args:
+        return
+    operation = getattr(current_app.view_functions.get(request.endpoint), "operation", None)
+    if operation is not None and operation.query is None:
+        raise ValidationError({name: ["Unknown field."] for name in args})

@@ -1,0 +1,57 @@
+"""The request log's cheap paths say what the slow ones said: paths as quoted, ids unique."""
+import logging
+import os
+from urllib.parse import quote
+
+import pytest
+from flask import Flask, g
+
+from vorel_lite.requestlog import LOGGED_AS_IS, PATH_SAFE, start_request
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/leads/20000000-0000-4000-8000-000000000000", "/api/v1/leads", "/",
+    "/a:b@c!d$e&f'g(h)i*j+k,l;m=n~o_p.q-r", "/x%20y", "/x y", "/ü", "/a\nb", "/a\x00b",
+    "/\ud800", "/a?b", "/a#b", "/a\"b", "/<script>", "/a\\b", "/a`b", "/a{b}", "/a|b", "/a^b",
+])
+def test_a_path_is_logged_as_quote_would_write_it(path):
+    quoted = quote(path, safe=PATH_SAFE, errors="backslashreplace")
+    assert (LOGGED_AS_IS.fullmatch(path) is not None) == (quoted == path)
+
+
+def test_every_character_quote_keeps_is_logged_as_is_and_no_other():
+    for code in range(0x300):
+        char = chr(code)
+        kept = quote(char, safe=PATH_SAFE, errors="backslashreplace") == char
+        assert (LOGGED_AS_IS.fullmatch(char) is not None) == kept, repr(char)
+
+
+def test_the_logged_line_quotes_what_it_must(client, caplog):
+    caplog.set_level(logging.INFO, logger="vorel_lite")
+    client.get("/api/v1/a b/ü")
+    client.get("/api/v1/plain-path")
+    lines = [r.getMessage() for r in caplog.records if r.name == "vorel_lite.requests"]
+    assert lines[0].split(" ")[1] == "/api/v1/a%20b/%C3%BC"
+    assert lines[1].split(" ")[1] == "/api/v1/plain-path"
+
+
+def made_request_id(app):
+    with app.test_request_context("/"):
+        start_request()
+        return g.request_id
+
+
+def test_request_ids_differ_between_forked_workers():
+    app = Flask(__name__)
+    made_request_id(app)
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: its next id, then out without pytest's clean-up
+        os.write(writing, made_request_id(app).encode())
+        os._exit(0)
+    os.close(writing)
+    in_child = os.read(reading, 64).decode()
+    os.waitpid(child, 0)
+    in_parent = made_request_id(app)
+    assert len(in_child) == len(in_parent) == 32
+    assert in_child != in_parent
