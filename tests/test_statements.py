@@ -1,7 +1,7 @@
 """Cached statements: the same rows as peewee's own queries, per database, values as given."""
 from vorel_lite import create_app
 from vorel_lite.models import Conversation, Lead, Tenant
-from vorel_lite.statements import Select, Statement, insert, param, update
+from vorel_lite.statements import Select, Statement, insert, new_row, param, update
 
 BY_NAME = Select(Lead, lambda: Lead.select().where(Lead.name == param("name")))
 
@@ -82,3 +82,30 @@ def test_statements_compile_to_the_dialect_of_the_database_in_use():
         assert [field.name for field in fields][:2] == ["id", "tenant"]
     finally:
         db.initialize(previous)
+
+
+def test_insert_under_a_parent_writes_only_under_the_tenants_own_row(app):
+    with app.app_context():
+        tenant = Tenant.create(slug="acme", name="Acme")
+        other = Tenant.create(slug="other", name="Other")
+        theirs = make_conversation(other)
+        for conversation_id in (theirs.id, "00000000-0000-4000-8000-000000000000"):
+            assert insert(Lead, Lead.conversation, tenant=tenant.id,
+                          conversation=conversation_id, name="Omar") is None
+        assert Lead.select().count() == 0
+        ours = make_conversation(tenant)
+        lead = insert(Lead, Lead.conversation, tenant=tenant.id, conversation=ours.id,
+                      name="Omar", created_at="2030-03-01T10:00:00.000000Z")
+        stored = Lead.get_by_id(lead.id)
+        assert {name: stored.__data__[name] for name in lead.__data__} == lead.__data__
+        assert stored.conversation_id == ours.id
+        # The defaults the values leave out are computed, the others kept as given.
+        assert stored.status == "new" and stored.attributes == {}
+        assert stored.created_at == "2030-03-01T10:00:00.000000Z" != stored.updated_at
+
+
+def test_new_rows_get_their_own_default_values():
+    first, second = (new_row(Lead, {"name": "Omar"}) for _ in range(2))
+    assert first.id != second.id and first.attributes is not second.attributes
+    assert new_row(Lead, {"status": "won"}).status == "won"
+    assert new_row(Lead, {"status": "won"}).__data__.keys() == Lead().__data__.keys() | {"status"}

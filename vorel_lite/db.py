@@ -37,6 +37,12 @@ class AppDatabaseProxy(DatabaseProxy):
         # peewee's Proxy allows only names in the class's own __slots__.
         object.__setattr__(self, name, value)
 
+    def atomic(self, *args, **kwargs):
+        """Return the current app's database's transaction (or savepoint) context."""
+        # peewee's proxy version resolves the database ~16 times per transaction; the app
+        # does not change inside one, so resolving it once is the same (20-45 us a write).
+        return self.obj.atomic(*args, **kwargs)
+
 
 db = AppDatabaseProxy()
 

@@ -28,9 +28,10 @@ class Statement:
         self.build = build
         self.compiled = weakref.WeakKeyDictionary()
 
-    def compile(self):
-        """Return the SQL, its parameters (names or constants) and the selected fields."""
-        database = db.obj
+    def compile(self, database=None):
+        """Return the SQL, its parameters (names or constants) and the selected fields, for
+        database (by default the app's)."""
+        database = db.obj if database is None else database
         try:
             return self.compiled[database]
         except KeyError:
@@ -46,8 +47,10 @@ class Statement:
 
     def run(self, values):
         """Run the statement with values for its holes; return the cursor and the fields."""
-        sql, params, fields = self.compile()
-        cursor = db.execute_sql(sql, [values[p] if type(p) is Param else p for p in params])
+        # The proxy resolves the app's database on every use: once is enough.
+        database = db.obj
+        sql, params, fields = self.compile(database)
+        cursor = database.execute_sql(sql, [values[p] if type(p) is Param else p for p in params])
         return cursor, fields
 
     def scalar(self, **values):
@@ -113,10 +116,39 @@ def update_statement(model):
                      .where(key == param(key.name)))
 
 
-def insert(model, **values):
-    """Create, insert and return a row of model with every column, as model.create does."""
-    instance = model(**values)
-    execute_with_columns(insert_statement(model), instance)
+@functools.cache
+def owned_insert_statement(model, parent):
+    """The INSERT of every column of model that inserts nothing unless the row of the foreign
+    key parent is the row's tenant's: the parent's check and the insert in one statement."""
+    fields = model._meta.sorted_fields
+    owner = parent.rel_model
+    return Statement(lambda: model.insert_from(
+        owner.select(*[param(field.name) for field in fields]).where(
+            (owner.id == param(parent.name)) & (owner.tenant == param("tenant"))),
+        fields))
+
+
+def insert(model, parent=None, **values):
+    """Create, insert and return a row of model with every column, as model.create does.
+
+    parent: a foreign key of model (Lead.conversation); when its row is not the tenant's of
+    the new row, nothing is inserted and None is returned.
+    """
+    instance = new_row(model, values)
+    if parent is None:
+        execute_with_columns(insert_statement(model), instance)
+    elif not execute_with_columns(owned_insert_statement(model, parent), instance).rowcount:
+        return None
+    return instance
+
+
+def new_row(model, values):
+    """Return model(**values), computing only the defaults that values leave out."""
+    instance = model(__no_default__=1, **values)
+    data = instance.__data__
+    for field, default in model._meta.defaults.items():
+        if field.name not in data:
+            data[field.name] = default() if callable(default) else default
     return instance
 
 
@@ -126,8 +158,10 @@ def update(instance):
 
 
 def execute_with_columns(statement, instance):
-    """Execute statement with every column of instance as the database stores it."""
+    """Execute statement with every column of instance as the database stores it; return the
+    cursor."""
     data = instance.__data__
-    statement.execute({field.name: field.db_value(data.get(field.name))
-                       for field in instance._meta.sorted_fields})
+    cursor = statement.execute({field.name: field.db_value(data.get(field.name))
+                                for field in instance._meta.sorted_fields})
     instance._dirty.clear()
+    return cursor

@@ -55,12 +55,16 @@ def check_handoff_channel(state):
 def create_lead():
     """Create the one lead of a conversation (strict create)."""
     data = load_body(create_schema)
-    conversation = get_owned(Conversation, data.pop("conversation_id"), field="conversation_id")
+    conversation_id = data.pop("conversation_id")
     now = utc_now()
     with db.atomic():
-        lead = create_unique(Lead, {"conversation": conversation.id},
+        lead = create_unique(Lead, {"conversation": conversation_id},
                              "conversation_id: This conversation already has a lead.",
-                             tenant=g.tenant_id, created_at=now, updated_at=now, **data)
+                             parent=Lead.conversation, tenant=g.tenant_id, created_at=now,
+                             updated_at=now, **data)
+        if lead is None:
+            # Not the tenant's conversation: the 404 of any id the tenant does not have.
+            get_owned(Conversation, conversation_id, field="conversation_id")
         body = lead_schema.dump(lead)
         emit_events(body, "lead.created",
                     *(["lead.qualified"] if lead.status == "qualified" else []))

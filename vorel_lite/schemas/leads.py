@@ -4,6 +4,7 @@ from marshmallow.validate import Length, OneOf, Range
 
 from ..models import HANDOFF_CHANNELS, LEAD_STATUSES
 from .common import PageQuery, Representation, UpdateSchema
+from .direct import DirectLoad
 from .fields import CanonicalUUID, JSONInteger, NotUpdatable, OffsetDateTime, QueryInteger
 
 ATTRIBUTES_DESCRIPTION = (
@@ -38,7 +39,7 @@ class LeadFields(Schema):
     attributes = attributes_field()
 
 
-class LeadCreate(LeadFields):
+class LeadCreate(DirectLoad, LeadFields):
     conversation_id = CanonicalUUID(required=True)
     status = status_field(load_default="new")
     attributes = attributes_field(load_default=dict)

@@ -12,6 +12,8 @@ def fan_out(*events):
     if not events:
         return 0
     subscriptions = TENANT_SUBSCRIPTIONS.rows(tenant=events[0].tenant_id)
+    if not subscriptions:
+        return 0
     now = utc_now()
     rows = [{"id": new_id(), "subscription": subscription.id, "event": event.id,
              "status": "pending", "attempts": 0, "attempts_at_redrive": 0,
