@@ -1,9 +1,11 @@
 """The operator console: sign-in, CSRF, one tenant's rows only, a key shown once, no cookie API."""
 import pytest
+from flask.sessions import SecureCookieSessionInterface
 
 from console_helpers import (CSRF_FIELD, KEYS_PAGE, PASSWORD, SECRET, add_operator, csrf_token,
                              sign_in)
 from vorel_lite.models import ApiKey, Operator
+from vorel_lite.webhooks.secrets import decrypt_secret
 
 ACME, GLOBEX = "ops@example.com", "ops@example.org"
 
@@ -139,21 +141,56 @@ def test_api_answers_never_carry_a_cookie(console, auth):
         assert "Set-Cookie" not in response.headers, path
 
 
+def issued_secret(console, **fields):
+    """Issue a key through the form, follow the redirect; return the secret the page shows."""
+    response = issue(console, **fields)
+    assert response.status_code == 303 and response.headers["Location"] == KEYS_PAGE
+    return SECRET.search(console.get(KEYS_PAGE).text).group(0)
+
+
 def test_a_new_key_is_shown_exactly_once_and_works(console, app, client, acme_id):
     response = issue(console, name="n8n", env="test", scopes=("read", "leads:write"))
-    assert response.status_code == 201
-    assert response.headers["Cache-Control"] == "no-store"
-    secrets = SECRET.findall(response.text)
+    assert response.status_code == 303 and response.headers["Location"] == KEYS_PAGE
+    assert SECRET.search(response.text) is None
+    shown = console.get(KEYS_PAGE)
+    assert shown.status_code == 200
+    assert shown.headers["Cache-Control"] == "no-store"
+    secrets = SECRET.findall(shown.text)
     assert len(secrets) == 1
     secret = secrets[0]
     [row] = key_rows(app, acme_id)
     assert (row.name, row.env, row.scopes) == ("n8n", "test", "read leads:write")
-    assert f"{row.display_prefix}…{row.last4}" in response.text
+    assert f"{row.display_prefix}…{row.last4}" in shown.text
     assert client.get("/api/v1/leads", headers={"Authorization": f"Bearer {secret}"}
                       ).status_code == 200
     listed = console.get(KEYS_PAGE)
     assert SECRET.search(listed.text) is None
     assert f"{row.display_prefix}…{row.last4}" in listed.text and "n8n" in listed.text
+
+
+def test_reloading_the_page_of_a_new_key_shows_it_no_more_and_issues_nothing(
+        console, app, acme_id):
+    issued_secret(console)
+    for _ in range(2):
+        reloaded = console.get(KEYS_PAGE)
+        assert reloaded.status_code == 200 and SECRET.search(reloaded.text) is None
+    assert len(key_rows(app, acme_id)) == 1
+    # Between the POST and the page, the session holds the secret encrypted, never in clear.
+    issue(console)
+    cookie = console.get_cookie("session").value
+    kept = session_data(app, cookie)["issued_key"]
+    [second] = [row for row in key_rows(app, acme_id) if row.id == kept["id"]]
+    with app.app_context():
+        plain = decrypt_secret(kept["secret"])
+    assert SECRET.fullmatch(plain) and plain.endswith(second.last4)
+    assert plain not in cookie and plain[-48:] not in cookie
+    assert SECRET.search(console.get(KEYS_PAGE).text).group(0) == plain
+    assert "issued_key" not in session_data(app, console.get_cookie("session").value)
+
+
+def session_data(app, cookie):
+    """Return what a console session cookie holds."""
+    return SecureCookieSessionInterface().get_signing_serializer(app).loads(cookie)
 
 
 def test_issuing_without_a_scope_is_refused(console, app, acme_id):
@@ -165,7 +202,7 @@ def test_issuing_without_a_scope_is_refused(console, app, acme_id):
 
 
 def test_revoking_asks_first_then_the_key_is_refused(console, app, client, acme_id):
-    secret = SECRET.search(issue(console).text).group(0)
+    secret = issued_secret(console)
     [key] = key_rows(app, acme_id)
     confirm = console.get(f"{KEYS_PAGE}/{key.id}/revoke")
     assert confirm.status_code == 200 and "cannot be undone" in confirm.text
@@ -177,7 +214,7 @@ def test_revoking_asks_first_then_the_key_is_refused(console, app, client, acme_
     assert client.get("/api/v1/leads", headers={"Authorization": f"Bearer {secret}"}
                       ).status_code == 401
     listed = console.get(KEYS_PAGE)
-    assert "Revoked n8n" in listed.text and "revoked " in listed.text
+    assert "Revoked <bdi>n8n</bdi>" in listed.text and "revoked " in listed.text
 
 
 def test_another_tenants_key_is_not_found_and_stays_active(console, app, globex_key, client):

@@ -184,6 +184,12 @@ def test_sign_in_issue_a_key_use_it_revoke_it(app, page, browser, base_url, mont
     expect(page.get_by_text("shown only this once")).to_be_visible()
     screenshot(page, "api-keys")
     assert call_api(base_url, secret) == 200
+    # The form redirected to the list: reloading shows the key no more and issues nothing.
+    expect(page).to_have_url(f"{base_url}/settings/integrations/api-keys")
+    page.reload()
+    expect(page.locator("#new-key")).to_have_count(0)
+    expect(page.locator("tr.active", has_text="n8n")).to_have_count(1)
+    assert secret not in page.content()
 
     row = page.locator("tr.active", has_text="n8n")
     row.get_by_role("link", name="Revoke…").click()
@@ -201,6 +207,15 @@ def test_sign_in_issue_a_key_use_it_revoke_it(app, page, browser, base_url, mont
     phone.goto(f"{base_url}/settings/integrations/api-keys")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "api-keys-phone")
+    # The overview's charts keep their labels readable: they scroll inside their box rather
+    # than shrink (an 11 px label drawn at 390/600 of its size would be 7 px).
+    phone.goto(base_url)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    for chart_id in ("leads-chart", "bookings-chart"):
+        label = phone.locator(f"#{chart_id} text").last
+        assert label.evaluate("node => node.getBoundingClientRect().height") >= 10, chart_id
+        assert phone.locator(f"#{chart_id}").evaluate(
+            "svg => svg.parentElement.scrollWidth > svg.parentElement.clientWidth"), chart_id
 
     # No CDN, no fonts from elsewhere: every request went to this server.
     origins = {urlsplit(url)._replace(path="", query="", fragment="").geturl()
@@ -235,6 +250,9 @@ def test_add_a_webhook_send_a_test_event_see_a_delivery(app, page, browser, base
     assert secret.startswith("whsec_") and len(secret) == 54
     expect(page.get_by_text("shown only this once")).to_be_visible()
     screenshot(page, "webhooks")
+    page.reload()
+    expect(page.locator("#new-secret")).to_have_count(0)
+    expect(page.locator("table.webhooks tbody tr")).to_have_count(1)
     page.get_by_role("link", name="Webhooks").click()
     expect(page.locator("#new-secret")).to_have_count(0)
     assert secret not in page.content() and f"{secret[:10]}…" in page.content()
@@ -315,6 +333,9 @@ def test_filter_leads_page_on_open_a_conversation_close_it(app, page, browser, b
     assert client.post(f"/api/v1/leads/{layla['id']}/handoff", headers=auth, json={
         "reason": "wants a viewing", "summary": "Asks to see the flat on Saturday at 10."}
     ).status_code == 201
+    # A name of bidirectional controls, and one long unbroken word.
+    reversed_name = new_lead(31, "Sam \u202e0000 005 DEA dnufer")["conversation_id"]
+    long_name = new_lead(32, "Wolfeschlegelsteinhausenbergerdorff" * 3)["conversation_id"]
     for number in range(1, 31):
         new_lead(number, f"Customer {number}", ("whatsapp", "voice", "webform")[number % 3],
                  status="qualified" if number % 6 else "new",
@@ -328,6 +349,13 @@ def test_filter_leads_page_on_open_a_conversation_close_it(app, page, browser, b
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="Leads").click()
     expect(page.locator("table.leads tbody tr")).to_have_count(25)
+    # Isolated, the name's override cannot carry its status badge over to its left.
+    page.goto(f"{base_url}/conversations/{reversed_name}")
+    name = page.locator("h1 bdi").bounding_box()
+    badge = page.locator("#conversation-status").bounding_box()
+    assert badge["x"] >= name["x"] + name["width"] - 1
+    expect(page.locator("#conversation-status")).to_have_text("active")
+    page.goto(f"{base_url}/leads")
     page.get_by_role("link", name="qualified", exact=True).click()
     expect(page).to_have_url(f"{base_url}/leads?status=qualified")
     rows = page.locator("table.leads tbody tr")
@@ -359,7 +387,8 @@ def test_filter_leads_page_on_open_a_conversation_close_it(app, page, browser, b
     # Readable on a phone: nothing wider than the screen, the lists' nor the transcript's.
     phone = browser.new_page(viewport={"width": 390, "height": 844},
                              storage_state=page.context.storage_state())
-    for path in ("/leads", "/conversations", f"/conversations/{conversation_id}"):
+    for path in ("/leads", "/conversations", f"/conversations/{conversation_id}",
+                 f"/conversations/{long_name}", f"/conversations/{reversed_name}"):
         phone.goto(f"{base_url}{path}")
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390, path
     origins = {urlsplit(url)._replace(path="", query="", fragment="").geturl()

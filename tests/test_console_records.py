@@ -101,8 +101,9 @@ def test_the_leads_page_shows_what_an_operator_needs(console, client, auth):
                        phone="+971500000001", status="qualified", source="instagram ad",
                        intent="buy", qualification_score=80)
     page = console.get("/leads").text
-    for text in ("Layla Haddad", "layla@example.com, +971500000001", "qualified", "80", "buy",
-                 "instagram ad", "whatsapp", lead["created_at"][:16].replace("T", " "),
+    for text in ("Layla Haddad", "<bdi>layla@example.com</bdi>, <bdi>+971500000001</bdi>",
+                 "qualified", "80", "buy", "instagram ad", "whatsapp",
+                 lead["created_at"][:16].replace("T", " "),
                  f'href="/conversations/{lead["conversation_id"]}"'):
         assert text in page, text
     assert NEXT_PAGE.search(page) is None

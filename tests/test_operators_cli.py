@@ -117,7 +117,7 @@ def test_normalise_email_trims_and_lowers_the_whole_address():
 
 def test_demo_says_how_to_create_the_first_operator_and_where_to_sign_in(app, runner):
     output = runner.invoke(args=["demo", "--base-url", "http://127.0.0.1:5055"]).output
-    assert "The operator console (keys, the week at a glance) is at " \
+    assert "The operator console (overview, leads, conversations, API keys, webhooks) is at\n" \
            "http://127.0.0.1:5055/login." in output
     command = next(line.split()[3:] for line in output.splitlines()
                    if "operators create" in line)

@@ -11,7 +11,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from receiver import NOT_HTTP, TRICKLE
 from test_webhooks import attempts, deliveries, drain, make_conversation, subscribe
-from vorel_lite.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from vorel_lite.models import (CrmConnection, WebhookAttempt, WebhookDelivery,
+                               WebhookSubscription)
 from vorel_lite.webhooks.delivery import claim_due, deliver_due, record_outcome
 from vorel_lite.webhooks.sending import Outcome
 
@@ -196,7 +197,10 @@ class TestPrivateTargetsDenied:
     def test_a_non_public_address_is_refused_as_it_is_connected(
             self, app, client, auth, runner, receivers, host):
         receiver = receivers()
+        # Added while its name resolved to a public address (DNS can change): sending checks.
+        app.config["WEBHOOK_PRIVATE_TARGETS"] = "allow"
         subscribe(runner, receiver.url.replace("127.0.0.1", host))
+        app.config["WEBHOOK_PRIVATE_TARGETS"] = "deny"
         make_conversation(client, auth)
         with app.app_context():
             deliver_due()
@@ -204,9 +208,24 @@ class TestPrivateTargetsDenied:
         assert code is None and "not a public address" in error
         assert receiver.requests() == []
 
-    def test_the_crm_push_is_refused_too(self, client, auth, runner, receivers):
+    @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "169.254.169.254",
+                                      "10.0.0.1", "[::ffff:127.0.0.1]", "0.0.0.0"])
+    def test_a_non_public_address_is_refused_when_added(self, app, runner, make_key, host):
+        make_key("acme")
+        for args in (["webhooks", "add", "--tenant", "acme"], ["crm", "connect", "--tenant",
+                                                               "acme"]):
+            result = runner.invoke(args=args + [f"http://{host}:8080/hooks"])
+            assert result.exit_code != 0, args
+            assert ("is not a public address (WEBHOOK_PRIVATE_TARGETS is deny)"
+                    in result.output), result.output
+        with app.app_context():
+            assert WebhookSubscription.select().count() == CrmConnection.select().count() == 0
+
+    def test_the_crm_push_is_refused_too(self, app, client, auth, runner, receivers):
         receiver = receivers()
+        app.config["WEBHOOK_PRIVATE_TARGETS"] = "allow"
         runner.invoke(args=["crm", "connect", "--tenant", "acme", receiver.url])
+        app.config["WEBHOOK_PRIVATE_TARGETS"] = "deny"
         result = client.post("/api/v1/crm/create-record", headers=auth, json={
             "object": "lead", "fields": {}, "idempotency_key": "k"}).get_json()
         assert result["error"]["code"] == "crm_unavailable"

@@ -105,16 +105,24 @@ def check_storable(document):
             check_text(value, path, "the text")
 
 
+def text_problem(text, what):
+    """Say why text cannot be stored, naming it what ("the text", "Name"), or return None.
+
+    The one rule for client text, the API's and the console's: no NUL (PostgreSQL refuses
+    it) and no unpaired surrogate (not UTF-8).
+    """
+    if "\x00" in text:
+        return f"{what} contains a NUL character (\\u0000), which cannot be stored."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{what} contains an unpaired UTF-16 surrogate."
+    return None
+
+
 def check_text(text, path, what):
     """Refuse a NUL or an unpaired surrogate in text found at path."""
-    problem = None
-    if "\x00" in text:
-        problem = f"{what} contains a NUL character (\\u0000), which cannot be stored."
-    else:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            problem = f"{what} contains an unpaired UTF-16 surrogate."
+    problem = text_problem(text, what)
     if problem:
         name = clip(path)
         raise BadRequest(f"{name}: {problem}", fields={name: [problem]})

@@ -228,7 +228,8 @@ Try it:
       -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
       -d '{{"conversation_id": "<id from the first answer>", "status": "qualified"}}'
 
-The operator console (keys, the week at a glance) is at {base}/login. Create its first
+The operator console (overview, leads, conversations, API keys, webhooks) is at
+{base}/login. Create its first
 operator, who signs in with this email and the password you are asked for:
 
     .venv/bin/flask --app app operators create you@example.com --tenant demo

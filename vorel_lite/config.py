@@ -14,6 +14,8 @@ RATELIMIT_AUTH_FAILURES = "60 per minute"
 RATELIMIT_KEY_PREFIX = "vorel"
 # Failed sign-ins to the console one address may make (a successful one is not counted).
 CONSOLE_SIGNIN_RATELIMIT = "10 per minute"
+# Test events a tenant's operators may send from the console (each POSTs to a receiver now).
+CONSOLE_TEST_EVENT_RATELIMIT = "10 per minute"
 # The console's session cookie (the API sets none). Set VOREL_SESSION_COOKIE_SECURE=true when
 # the console is served over HTTPS, so the browser never sends the cookie over plain HTTP.
 SESSION_COOKIE_SAMESITE = "Lax"

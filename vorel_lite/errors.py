@@ -153,13 +153,18 @@ def handle_database_unavailable(error):
             {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)})
 
 
+# (exception class, handler): every exception the app answers, each with its envelope.
+HANDLERS = ((OperationalError, handle_database_unavailable),
+            (InterfaceError, handle_database_unavailable),
+            (MaxConnectionsExceeded, handle_database_unavailable),
+            (ApiError, handle_api_error),
+            (ValidationError, handle_validation_error),
+            (RateLimitExceeded, handle_rate_limited),
+            (HTTPException, handle_http_exception),
+            (Exception, handle_unexpected))
+
+
 def init_app(app):
     """Register the envelope handlers."""
-    app.register_error_handler(OperationalError, handle_database_unavailable)
-    app.register_error_handler(InterfaceError, handle_database_unavailable)
-    app.register_error_handler(MaxConnectionsExceeded, handle_database_unavailable)
-    app.register_error_handler(ApiError, handle_api_error)
-    app.register_error_handler(ValidationError, handle_validation_error)
-    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected)
+    for exception, handler in HANDLERS:
+        app.register_error_handler(exception, handler)

@@ -41,13 +41,45 @@ def check_url(url):
         raise ValueError("not an absolute http(s) URL with a host")
 
 
+def check_target(url, private_targets):
+    """Refuse what check_url refuses and, with private_targets "deny", a host that resolves
+    to an address that is not public (see is_public); ValueError says why.
+
+    For adding a target: each connection is checked again when it is opened (DNS can change),
+    so a name that does not resolve now is let through to that check.
+    """
+    check_url(url)
+    if private_targets != "deny":
+        return
+    host = urlsplit(url).hostname
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None,
+                                                               proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return
+    refused = sorted(address for address in addresses if not is_public(address))
+    if refused:
+        raise ValueError(f"{', '.join(refused)} is not a public address "
+                         "(WEBHOOK_PRIVATE_TARGETS is deny)")
+
+
 def redact_url(url):
-    """Return url with any password replaced by ***, for display."""
+    """Return url for display: a password and every query parameter's value become ***.
+
+    A query often carries a token (?token=...); its name stays, to tell the URLs apart.
+    """
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = "&".join(redact_parameter(pair) for pair in parts.query.split("&"))
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def redact_parameter(pair):
+    """Return name=*** for a query's name=value with a value, else the pair unchanged."""
+    name, equals, value = pair.partition("=")
+    return f"{name}=***" if equals and value else pair
 
 
 @dataclass

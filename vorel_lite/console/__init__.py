@@ -3,6 +3,7 @@ from ..operators import dummy_hash
 # Their views join the blueprint.
 from . import api_keys, conversations, leads, overview, signin, webhooks  # noqa: F401
 from .blueprint import answer_unrouted, bp, csrf, limit_signin, login_manager
+from .webhooks import limit_test_events
 
 
 def init_app(app):
@@ -14,6 +15,7 @@ def init_app(app):
     app.register_blueprint(bp)
     answer_unrouted(app)
     limit_signin(app)
+    limit_test_events(app)
     # Made now (once per process), so the first unknown email's sign-in takes no longer
     # than the next ones: its time must not tell that the email has no account.
     dummy_hash()

@@ -1,13 +1,18 @@
 """/settings/integrations/api-keys: the tenant's keys; issue one (shown once), revoke one."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..keys import issue_key, revoke_key
 from ..models import ApiKey
 from .blueprint import bp
 from .forms import ConfirmForm, IssueKeyForm
+from .once import keep_secret, take_secret
+from .rows import tenant_row
 
 PAGE = "/settings/integrations/api-keys"
+# Where the session keeps a new key's secret until the list shows it.
+ISSUED = "issued_key"
 
 
 def tenant_keys(tenant_id):
@@ -18,16 +23,14 @@ def tenant_keys(tenant_id):
 
 def get_tenant_key(key_id):
     """Return the signed-in tenant's key with key_id, or 404 as for a key that does not exist."""
-    key = ApiKey.get_or_none((ApiKey.id == key_id) & (ApiKey.tenant == current_user.tenant_id))
-    if key is None:
-        abort(404, "No such API key.")
-    return key
+    return tenant_row(ApiKey, key_id, "No such API key.")
 
 
-def show_keys(form, issued=None, status=200):
-    """Render the keys page; issued is (row, secret) of a key just made, shown this once."""
-    return render_template("console/api_keys.html", keys=tenant_keys(current_user.tenant_id),
-                           form=form, issued=issued), status
+def show_keys(form, status=200):
+    """Render the keys page, with the secret of a key just issued, this once."""
+    keys = tenant_keys(current_user.tenant_id)
+    return render_template("console/api_keys.html", keys=keys, form=form,
+                           issued=take_secret(ISSUED, keys)), status
 
 
 @bp.get(PAGE)
@@ -38,13 +41,14 @@ def list_api_keys():
 
 @bp.post(PAGE)
 def create_api_key():
-    """Issue a key for the tenant and show its secret, this once."""
+    """Issue a key for the tenant; 303 to the list, which shows its secret this once."""
     form = IssueKeyForm()
     if not form.validate():
         return show_keys(form, status=400)
-    issued = issue_key(current_user.operator.tenant, form.scopes.data, env=form.env.data,
-                       name=form.name.data or None)
-    return show_keys(IssueKeyForm(formdata=None), issued=issued, status=201)
+    row, secret = issue_key(current_user.operator.tenant, form.scopes.data, env=form.env.data,
+                            name=form.name.data or None)
+    keep_secret(ISSUED, row.id, secret)
+    return redirect(url_for("console.list_api_keys"), 303)
 
 
 @bp.get(f"{PAGE}/<key_id>/revoke")
@@ -58,5 +62,7 @@ def confirm_revoke_api_key(key_id):
 def revoke_api_key(key_id):
     """Revoke one of the tenant's keys; requests with it are refused from now on."""
     key = revoke_key(get_tenant_key(key_id).id)
-    flash(f"Revoked {key.name or 'the key'} ({key.display_prefix}…{key.last4}).", "success")
+    # Isolated: a name's bidirectional controls must not reorder the sentence around it.
+    flash(Markup("Revoked <bdi>{}</bdi> ({}…{}).").format(
+        key.name or "the key", key.display_prefix, key.last4), "success")
     return redirect(url_for("console.list_api_keys"), 303)

@@ -1,8 +1,12 @@
 """The console's blueprint, its extensions, and what every one of its requests goes through."""
+import json
+
 from flask import Blueprint, current_app, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from ..errors import HANDLERS, handle_http_exception
 
 bp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
                static_url_path="/console/static")
@@ -21,6 +25,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 @bp.before_request
 def require_operator():
     """Send the signed-out to /login, then refuse a form without its CSRF token (400)."""
+    if request.method == "OPTIONS":
+        return None  # Flask's answer (the Allow header) tells nothing of any tenant
     if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
         return login_manager.unauthorized()
     csrf.protect()
@@ -39,17 +45,39 @@ def harden(response):
     return response
 
 
-def show_error(error):
-    """Answer an HTTP error inside the console with a page, not the API's JSON envelope."""
-    page = render_template("console/error.html", error=error,
-                           signed_in=current_user.is_authenticated)
-    # Start from the exception's own response so headers such as Allow survive.
-    response = error.get_response()
-    response.set_data(page)
+def as_page(response, error):
+    """Replace response's body with the console's page for error (an HTTPException)."""
+    response.set_data(render_template("console/error.html", error=error,
+                                      signed_in=current_user.is_authenticated))
     response.content_type = "text/html; charset=utf-8"
     return response
 
 
+def show_error(error):
+    """Answer an HTTP error inside the console with a page, not the API's JSON envelope."""
+    # Start from the exception's own response so headers such as Allow survive.
+    return as_page(error.get_response(), error)
+
+
+def show_failure(handler):
+    """Return a handler answering as handler does (status, headers, log line) with a page."""
+    def answer(error):
+        response = current_app.make_response(handler(error))
+        # The envelope's message is written for a client: it names no exception.
+        message = json.loads(response.get_data())["error"]["message"]
+        try:
+            return as_page(response, default_exceptions[response.status_code](message))
+        except Exception:  # noqa: BLE001
+            # The page reads the signed-in operator from the database: when that is what
+            # failed, the envelope is all that can be answered.
+            return response
+    return answer
+
+
+# Every exception the app answers with its envelope (a 500 too) gets the console's page.
+for exception, handler in HANDLERS:
+    if not issubclass(exception, HTTPException):
+        bp.register_error_handler(exception, show_failure(handler))
 bp.register_error_handler(HTTPException, show_error)
 # The app's own handler is registered for 429 by status, which Flask looks up before a
 # handler registered for a class; the console's must be registered the same way.
@@ -64,7 +92,6 @@ def console_sections(app):
 
 def answer_unrouted(app):
     """Make a 404 or 405 under the console's sections its page; elsewhere, the API's envelope."""
-    from ..errors import handle_http_exception
     sections = console_sections(app)
 
     def show_routing_error(error):

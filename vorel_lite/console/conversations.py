@@ -10,19 +10,13 @@ from ..statements import param
 from .blueprint import bp
 from .forms import ConfirmForm
 from .listing import list_page
+from .rows import row_id, tenant_row
 
 pages = Pages(Conversation,
               status=lambda query: query.where(Conversation.status == param("status")))
 
 
-def get_tenant_conversation(conversation_id):
-    """Return the signed-in tenant's conversation, or 404 as for one that does not exist."""
-    conversation = Conversation.get_or_none(
-        (Conversation.id == conversation_id.lower())
-        & (Conversation.tenant == current_user.tenant_id))
-    if conversation is None:
-        abort(404, "No such conversation.")
-    return conversation
+NO_CONVERSATION = "No such conversation."
 
 
 def transcript(conversation):
@@ -58,7 +52,7 @@ def list_conversations():
 @bp.get("/conversations/<conversation_id>")
 def show_conversation(conversation_id):
     """Show a conversation: its fields, lead, messages in order, handoffs; a close button."""
-    conversation = get_tenant_conversation(conversation_id)
+    conversation = tenant_row(Conversation, conversation_id, NO_CONVERSATION)
     return render_template("console/conversation.html", conversation=conversation,
                            lead=conversation_lead(conversation),
                            messages=transcript(conversation), handoffs=handoffs(conversation),
@@ -70,9 +64,9 @@ def close_conversation(conversation_id):
     """Close one of the tenant's conversations (emits conversation.closed); 303 to its page."""
     try:
         conversation, changed = commands.close_conversation(
-            conversation_id, tenant_id=current_user.tenant_id)
+            row_id(conversation_id, NO_CONVERSATION), tenant_id=current_user.tenant_id)
     except LookupError:
-        abort(404, "No such conversation.")
+        abort(404, NO_CONVERSATION)
     flash("Closed the conversation." if changed
           else "This conversation was already closed; nothing changed.",
           "success" if changed else "info")

@@ -70,7 +70,8 @@ def login():
             login_user(SignedInOperator(operator))
             return redirect(safe_next(request.args.get("next")), 303)
         refused = True
-    return render_template("console/login.html", form=form, refused=refused, message=REFUSED)
+    return render_template("console/login.html", form=form, refused=refused,
+                           message=REFUSED), 400 if form.errors else 200
 
 
 @bp.post("/logout")

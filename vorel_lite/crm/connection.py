@@ -1,6 +1,8 @@
 """A tenant's CRM connection: its URL, field maps and signing secret (shown once)."""
+from flask import current_app
+
 from ..models import CrmConnection, CrmPush, CrmRecord, utc_now
-from ..outbound import check_url
+from ..outbound import check_target
 from ..webhooks.secrets import encrypt_secret, generate_secret
 
 
@@ -25,8 +27,9 @@ def connect(tenant, url, maps):
     """Store (or replace) the tenant's connection; return (row, secret), the secret shown once.
 
     Nothing is sent to the URL. Connecting again replaces the URL, the maps and the secret.
+    Raises ValueError for a URL check_target refuses under WEBHOOK_PRIVATE_TARGETS.
     """
-    check_url(url)
+    check_target(url, current_app.config["WEBHOOK_PRIVATE_TARGETS"])
     secret = generate_secret()
     values = {"url": url, "field_maps": maps, "encrypted_secret": encrypt_secret(secret),
               "secret_prefix": secret[:10], "created_at": utc_now()}

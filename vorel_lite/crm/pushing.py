@@ -4,10 +4,8 @@ The key is claimed under the UNIQUE (tenant_id, idempotency_key) of crm_records 
 POST: concurrent requests with one key push once, the others wait for that push's result. A
 success is remembered and answered again; a failure is not (a retry pushes again).
 """
-import contextlib
 import json
 import math
-import threading
 import time
 
 from flask import current_app
@@ -16,6 +14,7 @@ from peewee import IntegrityError
 from .. import outbound
 from ..db import db
 from ..errors import BadRequest, Conflict
+from ..inflight import tenant_slot
 from ..models import CrmConnection, CrmPush, CrmRecord, utc_now
 from ..webhooks.secrets import decrypt_secret, sign
 
@@ -107,37 +106,14 @@ def wait_for(holder):
         time.sleep(POLL_SECONDS)
 
 
-@contextlib.contextmanager
-def push_slot(tenant_id):
-    """Yield whether the tenant may start one more push in this process (CRM_PUSHES_PER_TENANT).
-
-    A push holds a server thread until its CRM answers (CRM_TIMEOUT_SECONDS at most): the cap
-    keeps one tenant's slow CRM from taking every thread, and so every tenant's requests.
-    """
-    slots = current_app.extensions.setdefault("vorel_crm_slots", {"lock": threading.Lock(),
-                                                                  "busy": {}})
-    with slots["lock"]:
-        busy = slots["busy"].get(tenant_id, 0)
-        granted = busy < current_app.config["CRM_PUSHES_PER_TENANT"]
-        if granted:
-            slots["busy"][tenant_id] = busy + 1
-    try:
-        yield granted
-    finally:
-        if granted:
-            with slots["lock"]:
-                slots["busy"][tenant_id] -= 1
-                if not slots["busy"][tenant_id]:
-                    del slots["busy"][tenant_id]
-
-
 def push_claimed(record, connection, body, timeout):
     """Make the one POST of a claimed key (within the tenant's share), log it, settle it."""
-    with push_slot(record.tenant_id) as granted:
+    # A push holds a server thread until its CRM answers (CRM_TIMEOUT_SECONDS at most).
+    limit = current_app.config["CRM_PUSHES_PER_TENANT"]
+    with tenant_slot("crm-push", record.tenant_id, limit) as granted:
         if granted:
             return push_now(record, connection, body, timeout)
     settle(record, None)
-    limit = current_app.config["CRM_PUSHES_PER_TENANT"]
     return failure("crm_unavailable", f"This tenant already has {limit} CRM pushes in flight "
                                       "on this server: retry shortly.")
 

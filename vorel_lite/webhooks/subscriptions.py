@@ -1,10 +1,11 @@
 """Managing subscriptions: add, count and list their deliveries, remove, redrive the
 dead-lettered, send a test event."""
+from flask import current_app
 from peewee import fn
 
 from ..models import (DELIVERY_STATUSES, EVENT_TYPES, Event, WebhookDelivery,
                       WebhookSubscription, new_id, utc_now)
-from ..outbound import check_url
+from ..outbound import check_target
 from .secrets import decrypt_secret, encrypt_secret, generate_secret
 from .sending import Outcome, post_event
 
@@ -12,8 +13,11 @@ TEST_EVENT = "webhook.test"
 
 
 def add_subscription(tenant, url, events=(), description=None):
-    """Create a subscription and return (row, secret); the secret is shown only this once."""
-    check_url(url)
+    """Create a subscription and return (row, secret); the secret is shown only this once.
+
+    Raises ValueError for a URL check_target refuses under WEBHOOK_PRIVATE_TARGETS.
+    """
+    check_target(url, current_app.config["WEBHOOK_PRIVATE_TARGETS"])
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
         raise ValueError(f"unknown event type(s): {', '.join(unknown)}")
