@@ -55,3 +55,15 @@ def test_request_ids_differ_between_forked_workers():
     in_parent = made_request_id(app)
     assert len(in_child) == len(in_parent) == 32
     assert in_child != in_parent
+
+
+def test_a_console_request_is_logged_with_the_operators_tenant(app, client, caplog):
+    from console_helpers import add_operator, sign_in
+    tenant_id = add_operator(app, "owner@example.com")
+    caplog.set_level(logging.INFO, logger="vorel_lite")
+    client.get("/login")
+    assert sign_in(client, "owner@example.com").status_code == 303
+    client.get("/leads")
+    lines = [r.getMessage() for r in caplog.records if r.name == "vorel_lite.requests"]
+    assert " tenant=- key=- " in lines[0]  # signed out: nobody's
+    assert "GET /leads 200" in lines[-1] and f" tenant={tenant_id} key=- " in lines[-1]

@@ -35,8 +35,9 @@ def finish_request(response):
     path = request.path
     if not LOGGED_AS_IS.fullmatch(path):
         path = quote(path, safe=PATH_SAFE, errors="backslashreplace")
+    # Without a key, the tenant of a signed-in console operator, if any.
     log.info("%s %s %s %.1fms tenant=%s key=%s request_id=%s", request.method, path,
-             response.status_code, elapsed_ms, key.tenant_id if key else "-",
+             response.status_code, elapsed_ms, key.tenant_id if key else g.get("tenant_id", "-"),
              key.display_prefix if key else "-", g.get("request_id"))
     return response
 

@@ -1,7 +1,7 @@
 """The console's blueprint, its extensions, and what every one of its requests goes through."""
 import json
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -29,6 +29,9 @@ def require_operator():
         return None  # Flask's answer (the Allow header) tells nothing of any tenant
     if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.is_authenticated:
+        # The request's tenant, as an API key sets it: the request log names it.
+        g.tenant_id = current_user.tenant_id
     csrf.protect()
     return None
 
