@@ -10,6 +10,9 @@
 - The floor of a read, `GET /bare-read/<id>` (in-process only): selects the lead by id and
   tenant (the tenant a key would have given) with sqlite3 and answers it as JSON, its
   attributes parsed; 404 when there is none.
+
+The work of the last two, `write_lead` and `read_lead`, is also the view of the pipeline
+floors (bench/pipeline_floor.py), behind vorel-lite's own request pipeline.
 """
 import json
 import sqlite3
@@ -70,32 +73,41 @@ def connector(database):
 def add_read_route(app, connection, tenant):
     @app.get("/bare-read/<lead_id>")
     def bare_read(lead_id):
-        row = connection().execute(SELECT_LEAD, (lead_id, tenant)).fetchone()
-        if row is None:
-            return {"error": "not_found"}, 404
-        lead = dict(zip(LEAD_COLUMNS, row))
-        lead["attributes"] = json.loads(lead["attributes"])
-        return lead
+        return read_lead(connection(), lead_id, tenant)
 
 
 def add_write_route(app, connection):
     @app.post("/bare-write")
     def bare_write():
-        body = request.get_json()
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        lead = {"id": str(uuid.uuid4()), **{name: body.get(name) for name in LEAD_COLUMNS[2:11]},
-                "status": body.get("status") or "new", "attributes": body.get("attributes") or {},
-                "created_at": now, "updated_at": now}
-        values = [lead[name] for name in LEAD_COLUMNS if name != "tenant_id"]
-        values[LEAD_COLUMNS.index("attributes") - 1] = json.dumps(lead["attributes"])
-        db = connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if db.execute(INSERT_LEAD, [*values, body["conversation_id"]]).rowcount != 1:
-                raise LookupError(f"no conversation {body['conversation_id']}")
-            db.execute(INSERT_EVENT, [str(uuid.uuid4()), now, json.dumps(lead), lead["id"]])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return lead, 201
+        return write_lead(connection(), request.get_json()), 201
+
+
+def read_lead(db, lead_id, tenant):
+    """Select the tenant's lead with db (sqlite3); return (lead dict, 200) or (error, 404)."""
+    row = db.execute(SELECT_LEAD, (lead_id, tenant)).fetchone()
+    if row is None:
+        return {"error": "not_found"}, 404
+    lead = dict(zip(LEAD_COLUMNS, row))
+    lead["attributes"] = json.loads(lead["attributes"])
+    return lead, 200
+
+
+def write_lead(db, body):
+    """Write body's lead and its event in one transaction with db (sqlite3, autocommit);
+    return the lead dict; LookupError when its conversation does not exist."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    lead = {"id": str(uuid.uuid4()), **{name: body.get(name) for name in LEAD_COLUMNS[2:11]},
+            "status": body.get("status") or "new", "attributes": body.get("attributes") or {},
+            "created_at": now, "updated_at": now}
+    values = [lead[name] for name in LEAD_COLUMNS if name != "tenant_id"]
+    values[LEAD_COLUMNS.index("attributes") - 1] = json.dumps(lead["attributes"])
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute(INSERT_LEAD, [*values, body["conversation_id"]]).rowcount != 1:
+            raise LookupError(f"no conversation {body['conversation_id']}")
+        db.execute(INSERT_EVENT, [str(uuid.uuid4()), now, json.dumps(lead), lead["id"]])
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return lead

@@ -80,12 +80,6 @@ ENDPOINTS = (
 # The endpoints of the headline (issue 4's); the tables show every one.
 HEADLINE = ENDPOINTS[:3]
 
-# What a part of vorel-lite costs a request, in-process: measured by turning it off.
-PARTS = (
-    ("the rate limiter", {"RATELIMIT_ENABLED": False}),
-    ("the request log", {"LOG_LEVEL": "WARNING"}),
-)
-PART_ENDPOINTS = ENDPOINTS[:2]
 
 # The memory run's round (5 s of each in turn): a read-heavy mix, reads of one lead twice.
 MEMORY_ROUND = ENDPOINTS + (ENDPOINTS[1],)
@@ -96,6 +90,19 @@ BARE = Endpoint("bare route (constant JSON)", "GET", "/bare")
 FLOOR = Endpoint("bare create (sqlite3, nothing else)", "POST", "/bare-write", LEAD_BODY, 201)
 # The floor of a read (in-process only): the lead selected by id and tenant by a bare route.
 BARE_READ = Endpoint("bare read (sqlite3, nothing else)", "GET", "/bare-read/{lead}")
+# The pipeline floors (in-process only, bench/pipeline_floor.py): vorel-lite's app and every
+# hook of POST /api/v1/leads / GET /api/v1/leads/{id}, around the bare create's / read's work.
+PIPELINE_CREATE = Endpoint("pipeline floor (bare create's sqlite3)", "POST",
+                           "/api/v1/bench-floor/leads", LEAD_BODY, 201)
+PIPELINE_READ = Endpoint("pipeline floor (bare read's sqlite3)", "GET",
+                         "/api/v1/bench-floor/leads/{lead}")
+
+# What a part of vorel-lite costs a request, in-process: measured by turning it off.
+PARTS = (
+    ("the rate limiter", {"RATELIMIT_ENABLED": False}),
+    ("the request log", {"LOG_LEVEL": "WARNING"}),
+)
+PART_ENDPOINTS = ENDPOINTS[:2] + (PIPELINE_CREATE, PIPELINE_READ)
 
 # The servers issue 11 compares vorel-lite with over HTTP (bench/references.py): Prism's mock
 # of vorel-lite's own document, and json-server on a file of leads.

@@ -1,4 +1,5 @@
-"""In-process only, in a minute: each endpoint against the bare route and the bare create.
+"""In-process only, in a minute: each endpoint against the bare route, the bare create and
+read, and their pipeline floors; then issue 11's targets against those floors.
 
     .venv/bin/python bench/quick.py [--seconds S] [--set NAME=JSON ...]
 
@@ -13,7 +14,9 @@ import tempfile
 from pathlib import Path
 
 import run  # sets up the import path and clears VOREL_* variables
+from references_section import FLOOR_HEADER, floor_rows
 from run import QUICK, HttpDatabase, inprocess, inprocess_kinds
+from tables import table
 
 
 def setting(text):
@@ -42,6 +45,8 @@ def main():
     for row in rows:
         print(f"{row['endpoint']:40} {1e6 / row['rps']:10.0f} {row['p50'] * 1000:8.0f} "
               f"{row['ratio']:14.1%}")
+    print(f"\nissue 11's targets (µs per request over µs per request):\n"
+          f"{table(FLOOR_HEADER, floor_rows(rows))}")
 
 
 if __name__ == "__main__":

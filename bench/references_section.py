@@ -5,20 +5,53 @@ import endpoints
 from tables import ms, serving, table
 
 HEADING = "## Against the floors and other servers (issue 11)"
-# (what costs, against what, the issue's target): in-process, cost = floor's req/s / ours.
-FLOORS = ((endpoints.ENDPOINTS[0].name, endpoints.FLOOR.name, "<= 1.5x"),
-          (endpoints.ENDPOINTS[1].name, endpoints.BARE_READ.name, "<= 2.0x"))
+# In-process, per target: (the endpoint, its bare floor, its pipeline floor, the issue's
+# target for endpoint / bare); a cost is one kind's µs per request over another's.
+FLOORS = ((endpoints.ENDPOINTS[0].name, endpoints.FLOOR.name, endpoints.PIPELINE_CREATE.name,
+           "<= 1.5x"),
+          (endpoints.ENDPOINTS[1].name, endpoints.BARE_READ.name, endpoints.PIPELINE_READ.name,
+           "<= 2.0x"))
+FLOOR_HEADER = ["endpoint", "target", "vorel-lite / bare", "pipeline floor / bare",
+                "vorel-lite / pipeline floor", "met"]
 # Over HTTP, ratio = vorel-lite's req/s / the reference's, within each round.
 COMPARISONS = ((("vorel-lite", "create"), ("Prism", "create"), ">= 1.0x"),
                (("vorel-lite", "create"), ("json-server", "create"), ">= 3x (keep)"),
                (("vorel-lite", "read"), ("json-server", "read"), ">= 1.0x"))
 
 
-def floor_rows(inprocess):
-    """[endpoint, floor, cost, target] of each floor measured in the in-process rows."""
+def floor_costs(inprocess):
+    """(endpoint, bare floor, target, [ours / bare, pipeline / bare, ours / pipeline]) per
+    target whose endpoint and bare floor were measured; None for a cost not measured."""
     by = {row["endpoint"]: row for row in inprocess}
-    return [[f"`{name}`", floor, f"{by[floor]['rps'] / by[name]['rps']:.2f}x", target]
-            for name, floor, target in FLOORS if name in by and floor in by]
+
+    def cost(name, reference):
+        return by[reference]["rps"] / by[name]["rps"] if name in by and reference in by else None
+
+    return [(name, bare, target,
+             [cost(name, bare), cost(pipeline, bare), cost(name, pipeline)])
+            for name, bare, pipeline, target in FLOORS if cost(name, bare) is not None]
+
+
+def times(cost):
+    return "-" if cost is None else f"{cost:.2f}x"
+
+
+def floor_rows(inprocess):
+    """A row of FLOOR_HEADER per target measured in the in-process rows."""
+    return [[f"`{name}` / {bare}", target, *map(times, costs),
+             verdict(*costs[:2], float(target.split()[1].rstrip("x")))]
+            for name, bare, target, costs in floor_costs(inprocess)]
+
+
+def verdict(ours, floor, target):
+    """Whether the target is met and, if not, what stops it: the pipeline or our own code."""
+    if ours <= target:
+        return "yes"
+    if floor is None:
+        return "no"
+    if floor > target:
+        return f"no: the pipeline floor alone is {floor:.2f}x"
+    return f"no: the endpoint's own code (the pipeline floor is {floor:.2f}x)"
 
 
 def spread(values, digits=2, unit=""):
@@ -61,10 +94,11 @@ def ratio_rows(references):
 def references_headline(results):
     """One line of the headline, or "" when neither part was measured."""
     parts = []
-    floors = floor_rows(results.get("inprocess", []))
+    floors = floor_costs(results.get("inprocess", []))
     if floors:
-        parts.append("in-process " + ", ".join(f"{name} {cost} the {floor}"
-                                               for name, floor, cost, _ in floors))
+        parts.append("in-process " + ", ".join(
+            f"`{name}` {times(ours)} the {bare} (pipeline floor {times(floor)}, own code "
+            f"{times(own)})" for name, bare, _, (ours, floor, own) in floors))
     references = results.get("references")
     if references and "skipped" not in references:
         parts.append("over HTTP " + ", ".join(f"{name} {ratio.split()[0]}"
@@ -78,8 +112,7 @@ def references_section(results):
     """The section: the in-process floors, then the HTTP references (or why they were not run)."""
     plan = results["plan"]
     floors = floor_rows(results.get("inprocess", []))
-    floor_table = (table(["endpoint", "floor", "cost", "target"], floors)
-                   if floors else "(not measured in this run)")
+    floor_table = table(FLOOR_HEADER, floors) if floors else "(not measured in this run)"
     references = results.get("references")
     if not references:
         http_part = "(not measured in this run)"
@@ -110,7 +143,14 @@ Medians over the rounds, with the range:
 In-process, measured as in the in-process section below and in the same run as the rest of
 this section: what `POST /api/v1/leads` and `GET /api/v1/leads/{{id}}` cost against the bare
 create and the bare read of [bench/bare_app.py](../bench/bare_app.py), which do with sqlite3
-only what no create or read can skip (cost = the floor's req/s / the endpoint's).
+only what no create or read can skip, and against their pipeline floors
+([bench/pipeline_floor.py](../bench/pipeline_floor.py)): vorel-lite's app with every hook
+(key check, rate limiter and its headers, request log, the same scope) around exactly the
+bare route's sqlite3 work. Each cost is one kind's µs per request over another's.
+**pipeline floor / bare** is what no change to the create's or the read's own code can go
+below while the pipeline stays; **vorel-lite / pipeline floor** is what that code costs
+(validation, ORM, events). Where a target is not met, the last column says which of the two
+stops it.
 
 {floor_table}
 

@@ -97,7 +97,9 @@ def headline(results):
         lines.append(postgres_headline(results))
     if references_headline(results):
         lines.append(references_headline(results))
-    shown = {endpoints.FLOOR.name, *(endpoint.name for endpoint in endpoints.HEADLINE)}
+    shown = {endpoint.name for endpoint in (endpoints.FLOOR, endpoints.PIPELINE_CREATE,
+                                            endpoints.BARE_READ, endpoints.PIPELINE_READ,
+                                            *endpoints.HEADLINE)}
     inproc = ", ".join(f"`{row['endpoint']}` {percent(row['ratio'])}"
                        for row in results["inprocess"] if row["endpoint"] in shown)
     lines.append(f"- in-process, share of the bare route's throughput: {inproc}")

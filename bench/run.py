@@ -16,8 +16,9 @@ Phases, in order (each is described in the document it writes):
      redis://127.0.0.1:6379/0; either unreachable: that part is skipped, with a line saying so);
   2. memory: one worker's peak RSS over 100k requests (the growth databases are seeded in a
      background thread meanwhile: that takes one core, and memory does not care);
-  3. in-process: the Flask test client, each endpoint against the bare route, and a profile
-     of POST /api/v1/leads;
+  3. in-process: the Flask test client, each endpoint against the bare route, the bare
+     create and read and their pipeline floors (pipeline_floor.py), and a profile of
+     POST /api/v1/leads;
   4. growth: latency of a create, the first and a deep page at 10k, 100k and 1M leads.
 
 What is measured is listed in endpoints.py, one line per endpoint.
@@ -55,6 +56,7 @@ import endpoints  # noqa: E402
 import inprocess  # noqa: E402
 import loadgen  # noqa: E402
 import machine  # noqa: E402
+import pipeline_floor  # noqa: E402
 import postgres  # noqa: E402
 import references  # noqa: E402
 import report  # noqa: E402
@@ -462,17 +464,24 @@ def run_memory(http, plan, growth):
     return {"samples": samples, "workers": 1, "pid": pid}
 
 
+def floor_app(http, **settings):
+    """vorel-lite's app on the HTTP database, with the pipeline floors' routes added."""
+    return pipeline_floor.add_floor_routes(
+        inprocess.vorel_app(http.path, http.instance, **settings), http.path)
+
+
 def inprocess_kinds(http, **settings):
-    """The bare route, the bare create and read, and every endpoint, each with its test
-    client."""
-    app = inprocess.vorel_app(http.path, http.instance, **settings)
-    # One filler for both creates: each uses conversations the other never does.
+    """The bare route, the bare create and read, their pipeline floors, and every endpoint,
+    each with its test client."""
+    app = floor_app(http, **settings)
+    # One filler for all creates: each uses conversations the others never do.
     filler = endpoints.Filler(http.leads, http.leads, http.fresh_used)
     client = inprocess.Client(app, http.keys, filler)
     bare_app = inprocess.bare_app(http.path, http.tenant)
     floor = inprocess.Client(bare_app, filler=filler)
     kinds = [(endpoints.BARE, inprocess.Client(bare_app)), (endpoints.FLOOR, floor),
-             (endpoints.BARE_READ, floor)]
+             (endpoints.PIPELINE_CREATE, client), (endpoints.BARE_READ, floor),
+             (endpoints.PIPELINE_READ, client)]
     return app, filler, client, kinds + [(endpoint, client) for endpoint in endpoints.ENDPOINTS]
 
 
@@ -494,12 +503,13 @@ def run_inprocess(http, plan):
 
 
 def run_parts(http, plan):
-    """µs per request of some endpoints with everything on, then with each part turned off."""
+    """µs per request of some endpoints and their pipeline floors with everything on, then
+    with each part turned off."""
     variants = [("nothing", {})] + list(endpoints.PARTS)
     filler = endpoints.Filler(http.leads, http.leads, http.fresh_used)
     apps, kinds = [], []
     for part, settings in variants:
-        app = inprocess.vorel_app(http.path, http.instance, **settings)
+        app = floor_app(http, **settings)
         apps.append(app)
         client = inprocess.Client(app, http.keys, filler)
         kinds += [(replace(endpoint, name=f"{endpoint.name} | {part}"), client)

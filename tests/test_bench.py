@@ -1,6 +1,6 @@
 """The benchmark code still runs: bench/quick.py measures every endpoint of bench/endpoints.py;
 the PostgreSQL section's tables, skip lines and seeding; issue 11's references (the bare read,
-the table against Prism and json-server, the line when npm is missing)."""
+the pipeline floors, the table against Prism and json-server, the line when npm is missing)."""
 import importlib
 import os
 import shutil
@@ -27,18 +27,28 @@ def bench_module(name):
         sys.path.remove(BENCH)
 
 
-def test_quick_bench_measures_every_endpoint_against_both_references():
+def test_quick_bench_measures_every_endpoint_against_both_references_and_the_floors():
     endpoints = bench_module("endpoints")
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "quick.py"), "--seconds", "0.1"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
-    table = [line for line in result.stdout.splitlines() if not line.startswith("bench:")]
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("bench:")]
+    table = lines[:lines.index("")]
     measured = {line[:40].strip(): line[40:].split() for line in table[1:]}
-    expected = [endpoints.BARE, endpoints.FLOOR, endpoints.BARE_READ, *endpoints.ENDPOINTS]
+    expected = [endpoints.BARE, endpoints.FLOOR, endpoints.PIPELINE_CREATE, endpoints.BARE_READ,
+                endpoints.PIPELINE_READ, *endpoints.ENDPOINTS]
     assert list(measured) == [endpoint.name for endpoint in expected]
     for name, (us, p50, ratio) in measured.items():
         assert float(us) > 0 and float(p50) > 0 and ratio.endswith("%"), name
     assert measured[endpoints.BARE.name][2] == "100.0%"
+    targets = lines[lines.index("") + 1:]
+    assert targets[0] == "issue 11's targets (µs per request over µs per request):"
+    assert [line.split(" | ")[:2] for line in targets[3:]] == [
+        ["| `POST /api/v1/leads` / bare create (sqlite3, nothing else)", "<= 1.5x"],
+        ["| `GET /api/v1/leads/{id}` / bare read (sqlite3, nothing else)", "<= 2.0x"]]
+    for line in targets[3:]:
+        cells = line.strip("| ").split(" | ")
+        assert all(cost.endswith("x") and float(cost[:-1]) > 0 for cost in cells[2:5]), line
 
 
 def run_row(endpoint, database, workers, rps, bare_rps, **cores):
@@ -178,7 +188,9 @@ def references_results():
                  reference_row("json-server", "read", number, 1800)]
     inprocess = [{"endpoint": name, "rps": rps} for name, rps in (
         ("bare route (constant JSON)", 8000), ("bare create (sqlite3, nothing else)", 3000),
-        ("bare read (sqlite3, nothing else)", 4000), ("POST /api/v1/leads", 1200),
+        ("pipeline floor (bare create's sqlite3)", 1500),
+        ("bare read (sqlite3, nothing else)", 4000),
+        ("pipeline floor (bare read's sqlite3)", 3200), ("POST /api/v1/leads", 1200),
         ("GET /api/v1/leads/{id}", 2500))]
     return {"plan": {"threads": 2, "connections": 16, "duration": 6, "warmup": 1},
             "inprocess": inprocess,
@@ -192,9 +204,15 @@ def test_the_references_table_gives_ratios_within_each_round_and_the_floors():
     section = bench_module("references_section")
     text = section.references_section(references_results())
     lines = [line for line in text.splitlines() if line.startswith("| ")]
-    assert lines[2:4] == [
-        "| `POST /api/v1/leads` | bare create (sqlite3, nothing else) | 2.50x | <= 1.5x |",
-        "| `GET /api/v1/leads/{id}` | bare read (sqlite3, nothing else) | 1.60x | <= 2.0x |"]
+    assert lines[:4] == [
+        "| endpoint | target | vorel-lite / bare | pipeline floor / bare "
+        "| vorel-lite / pipeline floor | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        # 3000 / 1200; 3000 / 1500; 1500 / 1200.
+        "| `POST /api/v1/leads` / bare create (sqlite3, nothing else) | <= 1.5x | 2.50x | 2.00x "
+        "| 1.25x | no: the pipeline floor alone is 2.00x |",
+        "| `GET /api/v1/leads/{id}` / bare read (sqlite3, nothing else) | <= 2.0x | 1.60x "
+        "| 1.25x | 1.28x | yes |"]
     assert "| json-server | create | 150 (100-200) | 10.0 | 20.0 | 3 | 0.90 |" in lines
     # Ratios are of the same round: 0.5, 0.6, 0.5 against Prism; 2.5, 4.0, 4.5 against
     # json-server's creates (not the ratio of the medians, 500 / 150).
@@ -208,9 +226,46 @@ def test_the_references_table_gives_ratios_within_each_round_and_the_floors():
         "the README runs it)") == 1
     assert section.references_headline(references_results()) == (
         "- issue 11: in-process `POST /api/v1/leads` 2.50x the bare create (sqlite3, nothing "
-        "else), `GET /api/v1/leads/{id}` 1.60x the bare read (sqlite3, nothing else); over HTTP "
+        "else) (pipeline floor 2.00x, own code 1.25x), `GET /api/v1/leads/{id}` 1.60x the bare "
+        "read (sqlite3, nothing else) (pipeline floor 1.25x, own code 1.28x); over HTTP "
         "vorel-lite create / Prism create 0.50x, vorel-lite create / json-server create 4.00x, "
         "vorel-lite read / json-server read 0.50x")
+
+
+def test_the_floor_table_says_what_stops_each_target_and_reads_runs_without_pipeline_floors():
+    section = bench_module("references_section")
+    rps = {"bare create (sqlite3, nothing else)": 3000,
+           "pipeline floor (bare create's sqlite3)": 2400, "POST /api/v1/leads": 1500,
+           "bare read (sqlite3, nothing else)": 4000, "GET /api/v1/leads/{id}": 1600}
+    rows = section.floor_rows([{"endpoint": name, "rps": value} for name, value in rps.items()])
+    # The create's floor (1.25x) is under its target: its own code (1.60x of it) stops it.
+    assert rows[0][1:] == ["<= 1.5x", "2.00x", "1.25x", "1.60x",
+                           "no: the endpoint's own code (the pipeline floor is 1.25x)"]
+    # A run from before the pipeline floors: the ratio to the bare read alone.
+    assert rows[1][1:] == ["<= 2.0x", "2.50x", "-", "-", "no"]
+    assert section.floor_rows([{"endpoint": "POST /api/v1/leads", "rps": 1}]) == []
+
+
+def test_the_parts_table_has_the_pipeline_floors_and_reads_runs_without_them():
+    sections, endpoints = bench_module("sections"), bench_module("endpoints")
+    names = [endpoint.name for endpoint in endpoints.PART_ENDPOINTS]
+    assert names[2:] == [endpoints.PIPELINE_CREATE.name, endpoints.PIPELINE_READ.name]
+    parts = [{"part": part, **{name: us + 10 * n for n, name in enumerate(names)}}
+             for part, us in (("nothing", 500), ("the rate limiter", 400),
+                              ("the request log", 450))]
+    lines = [line for line in sections.parts_section({"parts": parts}).splitlines()
+             if line.startswith("| ")]
+    assert lines[0] == f"|  | {' | '.join(names)} |"
+    assert lines[2:] == ["| everything on | 500 | 510 | 520 | 530 |",
+                         "| without the rate limiter | 400 (+100) | 410 (+100) | 420 (+100) "
+                         "| 430 (+100) |",
+                         "| without the request log | 450 (+50) | 460 (+50) | 470 (+50) "
+                         "| 480 (+50) |"]
+    old = [{key: value for key, value in row.items() if key not in names[2:]} for row in parts]
+    lines = [line for line in sections.parts_section({"parts": old}).splitlines()
+             if line.startswith("| ")]
+    assert lines[0] == f"|  | {' | '.join(names[:2])} |"
+    assert lines[2] == "| everything on | 500 | 510 |"
 
 
 def test_the_section_replaces_its_old_self_or_goes_before_the_in_process_one():
@@ -247,7 +302,7 @@ def test_without_npm_the_references_are_skipped_with_a_line_saying_why(tmp_path,
     text = bench_module("references_section").references_section(
         {**references_results(), "references": result})
     assert "**Skipped:** npm is missing (install Node.js and npm" in text
-    assert "| `POST /api/v1/leads` | bare create" in text  # the in-process part still shown
+    assert "| `POST /api/v1/leads` / bare create" in text  # the in-process part still shown
 
 
 def test_a_failed_npm_install_is_a_reason_and_installs_nothing(tmp_path, monkeypatch):
@@ -277,6 +332,90 @@ def test_the_bare_read_answers_the_tenants_lead_and_404_for_another_tenant(tmp_p
     assert isinstance(body["attributes"], dict)
     assert bare_app.create_app(database, "another-tenant").test_client().get(
         f"/bare-read/{seed.lead_id(2)}").status_code == 404
+
+
+def floor_app(tmp_path):
+    """A bench app with the pipeline floors on a seeded database: (app, database, keys);
+    keys: all scopes, read only, leads:write only."""
+    import dataclasses
+
+    from vorel_lite.keys import issue_key
+    from vorel_lite.models import Tenant
+
+    run = bench_module("run")
+    plan = dataclasses.replace(run.QUICK, http_leads=3, keys=1, fresh_pool=4)
+    http = run.HttpDatabase(tmp_path / "http", plan)
+    app = run.floor_app(http)
+    with app.app_context():
+        tenant = Tenant.get_by_id(http.tenant)
+        narrow = [issue_key(tenant, [scope])[1] for scope in ("read", "leads:write")]
+    return app, http, [http.keys[0], *narrow]
+
+
+def bearer(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def floor_body(n):
+    seed = bench_module("seed")
+    return {"conversation_id": seed.fresh_conversation_id(n), "name": f"Floor {n}",
+            "email": f"floor{n}@example.com", "attributes": {"bedrooms": 2}}
+
+
+def test_the_pipeline_floors_answer_as_the_bare_routes_do_through_the_whole_pipeline(tmp_path):
+    seed = bench_module("seed")
+    app, http, (key, read_only, write_only) = floor_app(tmp_path)
+    client = app.test_client()
+    bare = bench_module("bare_app").create_app(http.path, http.tenant).test_client()
+    lead_id = seed.lead_id(2)
+    read = client.get(f"/api/v1/bench-floor/leads/{lead_id}", headers=bearer(read_only))
+    assert read.status_code == 200
+    assert read.get_json() == bare.get(f"/bare-read/{lead_id}").get_json()
+    assert read.get_json()["id"] == lead_id and read.get_json()["tenant_id"] == http.tenant
+    # The pipeline ran: the limiter's headers and the request id, as on the real read.
+    real = client.get(f"/api/v1/leads/{lead_id}", headers=bearer(read_only))
+    pipeline = {name for name in real.headers.keys() if name.startswith(("X-RateLimit", "X-Req"))}
+    assert len(pipeline) >= 3 and pipeline <= set(read.headers.keys())
+    missing = client.get(f"/api/v1/bench-floor/leads/{seed.lead_id(99)}",
+                         headers=bearer(read_only))
+    assert (missing.status_code, missing.get_json()) == (404, {"error": "not_found"})
+
+    created = client.post("/api/v1/bench-floor/leads", json=floor_body(0),
+                          headers=bearer(write_only))
+    assert created.status_code == 201
+    bare_created = bare.post("/bare-write", json=floor_body(1))
+    assert bare_created.status_code == 201
+    lead = created.get_json()
+    assert set(lead) == set(bare_created.get_json())
+    assert (lead["conversation_id"], lead["name"]) == (seed.fresh_conversation_id(0), "Floor 0")
+    # Written for the key's tenant: the real API reads it back, and its event.
+    stored = client.get(f"/api/v1/leads/{lead['id']}", headers=bearer(key))
+    assert stored.status_code == 200 and stored.get_json()["name"] == "Floor 0"
+    events = client.get("/api/v1/events?limit=100", headers=bearer(key)).get_json()["data"]
+    assert [(event["event"], event["data"]["name"]) for event in events
+            if event["data"].get("id") == lead["id"]] == [("lead.created", "Floor 0")]
+    app.extensions["vorel_db"].close_all()
+
+
+def test_the_pipeline_floors_refuse_a_missing_or_wrong_key_and_a_key_without_the_scope(tmp_path):
+    from helpers import assert_error
+
+    app, http, (key, read_only, write_only) = floor_app(tmp_path)
+    client = app.test_client()
+    create = ("POST", "/api/v1/bench-floor/leads", {"json": floor_body(2)})
+    read = ("GET", f"/api/v1/bench-floor/leads/{bench_module('seed').lead_id(1)}", {})
+    for (method, path, body), narrow, scope in ((create, read_only, "leads:write"),
+                                                (read, write_only, "read")):
+        for headers in ({}, bearer("vapk_live_" + "0" * 48), bearer("not-a-key"),
+                        {"Authorization": key}):  # no scheme
+            response = client.open(path, method=method, headers=headers, **body)
+            assert_error(response, 401, "unauthorized")
+        error = assert_error(client.open(path, method=method, headers=bearer(narrow), **body),
+                             403, "forbidden")
+        assert f"lacks the '{scope}' scope" in error["message"]
+    # Nothing refused was written: the conversation can still get its lead.
+    assert client.post(create[1], headers=bearer(key), **create[2]).status_code == 201
+    app.extensions["vorel_db"].close_all()
 
 
 def test_the_document_says_how_gunicorn_ran_and_old_runs_read_as_sync_workers():
