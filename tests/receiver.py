@@ -3,7 +3,8 @@
 Each POST gets the next answer of the script, then `default`. An answer is a status (with
 the body `ok`), a (status, body) pair (a body that is not bytes is sent as JSON), or one of:
 HANG (never answers), NOT_HTTP (garbage instead of HTTP), TRICKLE (a valid 200 with a JSON
-id, one byte every `trickle_seconds`).
+id, one byte every `trickle_seconds`), or a function given the request's record (headers,
+body) that returns one of those.
 
 By default each connection is closed after one answer, without saying so (no `Connection:
 close`), as a peer's idle timeout would. With keep_alive, a connection serves the next
@@ -49,8 +50,11 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     answer = receiver.script.pop(0) if receiver.script else receiver.default
-                    receiver.received.append({"headers": dict(self.headers), "body": body,
-                                              "answer": answer, "connection": self.number})
+                    record = {"headers": dict(self.headers), "body": body, "answer": answer,
+                              "connection": self.number}
+                    receiver.received.append(record)
+                if callable(answer):
+                    answer = record["answer"] = answer(record)
                 self.served += 1
                 self.close_connection = not receiver.keep_alive or (
                     self.served == receiver.requests_per_connection)

@@ -136,7 +136,7 @@ def test_a_batch_records_only_the_deliveries_whose_claims_it_still_holds(
 
 
 @pytest.mark.parametrize("why", ["too late", "stopping"])
-def test_deliveries_not_sent_are_given_back_with_the_attempt_their_claim_counted(
+def test_deliveries_not_sent_are_given_back_with_the_claim_they_were_counted(
         app, client, auth, runner, receivers, why):
     receiver = receivers(keep_alive=True)
     subscribe(runner, receiver.url)
@@ -147,12 +147,12 @@ def test_deliveries_not_sent_are_given_back_with_the_attempt_their_claim_counted
     send_by = time.monotonic() + (-1 if why == "too late" else 60)
     with app.app_context():
         batch = claim_due(1, batch=10)
-        assert {d.attempts for d in batch} == {1}
+        assert {(d.attempts, d.claims) for d in batch} == {(0, 1)}
         with SenderPool("allow", "webhooks", 1) as senders:
             assert send_batch(app, batch, senders, send_by, stop) == 0
     assert receiver.requests() == [] and attempt_rows(app) == []
-    assert {(d.status, d.attempts, d.claim_token, d.claimed_until)
-            for d in delivery_rows(app)} == {("pending", 0, None, None)}
+    assert {(d.status, d.attempts, d.claims, d.claim_token, d.claimed_until)
+            for d in delivery_rows(app)} == {("pending", 0, 0, None, None)}
     drain(app)
     assert [r["headers"]["X-Webhook-Attempt"] for r in receiver.requests()] == ["1"] * 3
 
@@ -171,6 +171,37 @@ def test_a_claim_takes_a_batch_of_each_of_a_few_subscriptions_skipping_busy_ones
         assert [d.subscription_id for d in claimed] == [second, second]
         assert [d.subscription_id for d in claim_due(2, frozenset({second}), batch=10)] == [
             first] * 3
+
+
+def test_a_delivery_whose_claim_was_lost_is_retaken_alone_then_given_up(
+        app, client, auth, other_auth, runner, receivers):
+    first, _ = subscribe(runner, receivers().url)
+    second, _ = subscribe(runner, receivers().url, tenant="globex")
+    queue(client, auth, 4)
+    queue(client, other_auth, 3, prefix="+97155")
+    with app.app_context():
+        ordered = [d.id for d in WebhookDelivery.select().order_by(
+            WebhookDelivery.next_attempt_at)]
+        # Workers were killed holding the first one's second and third, and the second's first.
+        lost = [ordered[1], ordered[2], ordered[4]]
+        WebhookDelivery.update(claims=1).where(WebhookDelivery.id.in_(lost)).execute()
+        claimed = claim_due(2, batch=10, retake_lost=False)
+        assert [d.id for d in claimed] == [ordered[0], ordered[3], ordered[5], ordered[6]]
+        assert {(d.attempts, d.claims) for d in claimed} == {(0, 1)}
+        # One at a time, each alone in its batch, as the same attempt.
+        [retaken] = claim_due(2, batch=10)
+        assert (retaken.id, retaken.attempts, retaken.claims) == (ordered[1], 0, 2)
+        assert record_outcomes([(retaken, Outcome(200, None, 3), utc_now())]) == ["delivered"]
+        assert [d.id for d in claim_due(2, batch=10)] == [ordered[2]]
+        # Lost WEBHOOK_MAX_ATTEMPTS times in a row: dead-lettered, not claimed.
+        (WebhookDelivery.update(claims=6, claim_token=None, claimed_until=None)
+         .where(WebhookDelivery.id == ordered[4]).execute())
+        assert claim_due(2, batch=10) == []
+        given_up = WebhookDelivery.get_by_id(ordered[4])
+        assert (given_up.status, given_up.attempts, given_up.claim_token) == ("dead", 0, None)
+        assert "stopped 6 times in a row" in given_up.last_error
+        assert WebhookDelivery.get_by_id(ordered[1]).claims == 0
+    assert [(d, n) for d, n, _, _ in attempt_rows(app)] == [(ordered[1], 1)]
 
 
 def test_the_pool_lends_the_handle_that_last_sent_to_a_target_and_keeps_few():

@@ -41,11 +41,13 @@ WEBHOOK_RETRY_BASE_SECONDS = 30
 WEBHOOK_POLL_SECONDS = 1.0
 # Attempts one delivery worker makes at once (threads), at most one per subscription.
 WEBHOOK_CONCURRENCY = 8
-# Deliveries of one subscription a worker claims at once, sends in order over one kept-alive
-# connection, then records in one transaction.
-# A worker killed mid-batch resends what it sent but had not recorded, and charges the
-# unsent ones an attempt: the batch bounds that cost.
-WEBHOOK_BATCH_SIZE = 10
+# Deliveries of one subscription a worker claims at once and sends in order over one
+# kept-alive connection.
+WEBHOOK_BATCH_SIZE = 100
+# A batch's attempts are recorded, one transaction each time, once this many wait (or the
+# oldest has waited 50 ms). A worker killed mid-batch resends at most this many: those it had
+# sent but not recorded, each as the same attempt.
+WEBHOOK_RECORD_EVERY = 20
 # "deny" refuses webhook and CRM targets that resolve to loopback, private, link-local
 # (cloud metadata) or other non-public addresses; "allow" suits a local n8n.
 WEBHOOK_PRIVATE_TARGETS = "allow"

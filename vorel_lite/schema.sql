@@ -190,6 +190,9 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     last_error TEXT,
     created_at TEXT NOT NULL,
     finished_at TEXT,
+    -- Claims taken since its last recorded attempt: a claim finding one left, a worker
+    -- stopped while holding it (migration 0004).
+    claims INTEGER NOT NULL DEFAULT 0 CHECK (claims >= 0),
     UNIQUE (subscription_id, event_id)
 );
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);

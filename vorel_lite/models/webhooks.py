@@ -38,6 +38,7 @@ class WebhookDelivery(BaseModel):
                                    index=False, on_delete="CASCADE")
     event = ForeignKeyField(Event, column_name="event_id", index=False)
     status = TextField(default="pending")
+    # Attempts whose outcome is recorded; a claim makes attempt number attempts + 1.
     attempts = IntegerField(default=0)
     # A redrive grants a fresh WEBHOOK_MAX_ATTEMPTS while attempt numbers keep counting up.
     attempts_at_redrive = IntegerField(default=0)
@@ -48,6 +49,8 @@ class WebhookDelivery(BaseModel):
     last_error = TextField(null=True)
     created_at = TextField(default=utc_now)
     finished_at = TextField(null=True)
+    # Claims since the last recorded attempt: more than one, workers stopped holding it.
+    claims = IntegerField(default=0)
 
     class Meta:
         table_name = "webhook_deliveries"

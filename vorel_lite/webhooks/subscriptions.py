@@ -65,7 +65,7 @@ def redrive(subscription_id):
     """Re-queue a subscription's dead-lettered deliveries, each with a fresh set of attempts."""
     return (WebhookDelivery
             .update(status="pending", next_attempt_at=utc_now(), finished_at=None,
-                    attempts_at_redrive=WebhookDelivery.attempts)
+                    attempts_at_redrive=WebhookDelivery.attempts, claims=0)
             .where((WebhookDelivery.subscription == subscription_id)
                    & (WebhookDelivery.status == "dead"))
             .execute())
