@@ -69,7 +69,8 @@ SEED = {
                           "error": None}],
 }
 FIRST = "0001_appointments_offerings_crm"
-MIGRATIONS = (FIRST, "0002_operators", "0003_operator_sessions", "0004_webhook_claims")
+MIGRATIONS = (FIRST, "0002_operators", "0003_operator_sessions", "0004_webhook_claims",
+              "0005_console_indexes")
 # Columns the migrations add to SEED's tables, at the end of each row, with their defaults.
 ADDED = {"webhook_deliveries": (0,)}  # claims (0004)
 LATEST = len(MIGRATIONS)

@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE INDEX IF NOT EXISTS conversations_tenant_created
     ON conversations (tenant_id, created_at, id);
+CREATE INDEX IF NOT EXISTS conversations_tenant_status_created
+    ON conversations (tenant_id, status, created_at, id);
 
 CREATE TABLE IF NOT EXISTS leads (
     id TEXT NOT NULL PRIMARY KEY,
@@ -125,6 +127,7 @@ CREATE TABLE IF NOT EXISTS appointments (
 );
 CREATE INDEX IF NOT EXISTS appointments_tenant_start
     ON appointments (tenant_id, scheduled_start, id);
+CREATE INDEX IF NOT EXISTS appointments_tenant_created ON appointments (tenant_id, created_at, id);
 
 CREATE TABLE IF NOT EXISTS handoffs (
     id TEXT NOT NULL PRIMARY KEY,

@@ -28,4 +28,5 @@ class Appointment(BaseModel):
 
     class Meta:
         table_name = "appointments"
-        indexes = ((("tenant", "scheduled_start", "id"), False),)
+        indexes = ((("tenant", "scheduled_start", "id"), False),
+                   (("tenant", "created_at", "id"), False))

@@ -34,6 +34,7 @@ class Conversation(BaseModel):
         indexes = (
             (("tenant", "channel", "customer_identifier"), True),
             (("tenant", "created_at", "id"), False),
+            (("tenant", "status", "created_at", "id"), False),
         )
 
 
