@@ -1,6 +1,7 @@
 """Fixtures: an app on a fresh temporary database per test, and keys to call it with."""
 import pytest
 
+from console_helpers import ACME, add_operator, sign_in
 from databases import postgres_or_reason
 from services import skip_or_fail
 from vorel_lite import create_app
@@ -157,3 +158,16 @@ def receivers():
     yield make
     for receiver in made:
         receiver.close()
+
+
+@pytest.fixture
+def acme_id(app):
+    """Tenant acme, with the console operator ACME; its id."""
+    return add_operator(app, ACME, "acme")
+
+
+@pytest.fixture
+def console(client, acme_id):
+    """A client signed in to the console as ACME."""
+    assert sign_in(client, ACME).status_code == 303
+    return client

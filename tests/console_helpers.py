@@ -5,6 +5,8 @@ from vorel_lite.models import Appointment, Tenant
 from vorel_lite.operators import create_operator
 
 PASSWORD = "correct horse battery"
+# The operator of tenant acme that the `console` fixture signs in as.
+ACME = "ops@example.com"
 KEYS_PAGE = "/settings/integrations/api-keys"
 CSRF_FIELD = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 SECRET = re.compile(r"vapk_(?:live|test)_[0-9a-f]{48}")

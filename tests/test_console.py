@@ -2,25 +2,12 @@
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 
-from console_helpers import (CSRF_FIELD, KEYS_PAGE, PASSWORD, SECRET, add_operator, csrf_token,
-                             sign_in)
+from console_helpers import (ACME, CSRF_FIELD, KEYS_PAGE, PASSWORD, SECRET, add_operator,
+                             csrf_token, sign_in)
 from vorel_lite.models import ApiKey, Operator
 from vorel_lite.webhooks.secrets import decrypt_secret
 
-ACME, GLOBEX = "ops@example.com", "ops@example.org"
-
-
-@pytest.fixture
-def acme_id(app):
-    """Tenant acme, with the operator ACME."""
-    return add_operator(app, ACME, "acme")
-
-
-@pytest.fixture
-def console(app, client, acme_id):
-    """A client signed in as ACME."""
-    assert sign_in(client, ACME).status_code == 303
-    return client
+GLOBEX = "ops@example.org"
 
 
 @pytest.fixture

@@ -16,23 +16,10 @@ from vorel_lite.outbound import redact_url
 from vorel_lite.webhooks.subscriptions import add_subscription
 
 PAGE = "/settings/integrations/webhooks"
-ACME, GLOBEX = "ops@example.com", "ops@example.org"
+GLOBEX = "ops@example.org"
 BUSY = "a test event is already being sent"
 # Right-to-left override: "Sam ‮0000 005 DEA dnufer" shows as "Sam refund AED 500 0000".
 RLO_NAME = "Sam \u202e0000 005 DEA dnufer"
-
-
-@pytest.fixture
-def acme_id(app):
-    """Tenant acme, with the operator ACME."""
-    return add_operator(app, ACME, "acme")
-
-
-@pytest.fixture
-def console(client, acme_id):
-    """A client signed in as ACME."""
-    assert sign_in(client, ACME).status_code == 303
-    return client
 
 
 def signed_in_copy(app, console):

@@ -7,27 +7,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from console_helpers import CSRF_FIELD, add_operator, csrf_token, sign_in
+from console_helpers import CSRF_FIELD, csrf_token
 from vorel_lite.models import Conversation, Lead, Message, format_timestamp
 
-ACME = "ops@example.com"
 LEAD_ROW = re.compile(r'<tr id="lead-([0-9a-f-]{36})"')
 CONVERSATION_ROW = re.compile(r'<tr id="conversation-([0-9a-f-]{36})"')
 NEXT_PAGE = re.compile(r'<a rel="next" href="([^"]+)">Next page</a>')
 CLOSED_EVENTS = "/api/v1/events?event=conversation.closed"
-
-
-@pytest.fixture
-def acme_id(app):
-    """Tenant acme, with the operator ACME."""
-    return add_operator(app, ACME, "acme")
-
-
-@pytest.fixture
-def console(client, acme_id):
-    """A client signed in as ACME."""
-    assert sign_in(client, ACME).status_code == 303
-    return client
 
 
 def new_leads(client, headers, number, **fields):

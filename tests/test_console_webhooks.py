@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from console_helpers import add_operator, csrf_token, sign_in
+from console_helpers import csrf_token
 from vorel_lite.models import (EVENT_TYPES, Event, Tenant, WebhookAttempt, WebhookDelivery,
                                WebhookSubscription)
 from vorel_lite.webhooks.delivery import deliver_due
@@ -15,22 +15,8 @@ from vorel_lite.webhooks.secrets import decrypt_secret
 from vorel_lite.webhooks.subscriptions import add_subscription, send_test_event
 
 PAGE = "/settings/integrations/webhooks"
-ACME = "ops@example.com"
 SECRET = re.compile(r"whsec_[0-9a-f]{48}")
 DELIVERED = re.compile(r"Delivered: HTTP 200 in \d+ ms\.")
-
-
-@pytest.fixture
-def acme_id(app):
-    """Tenant acme, with the operator ACME."""
-    return add_operator(app, ACME, "acme")
-
-
-@pytest.fixture
-def console(client, acme_id):
-    """A client signed in as ACME."""
-    assert sign_in(client, ACME).status_code == 303
-    return client
 
 
 @pytest.fixture
