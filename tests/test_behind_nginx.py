@@ -236,9 +236,13 @@ def test_the_console_signs_in_and_posts_forms_over_https_behind_nginx(nginx_http
                                  headers={"Referer": keys_page.url})
     assert without_token.status_code == 400 and "CSRF" in without_token.text
     issued = browser.post(f"{base_url}{KEYS_PAGE}", headers={"Referer": keys_page.url},
-                          data={**form, "csrf_token": CSRF_FIELD.search(keys_page.text).group(1)})
-    assert issued.status_code == 201
-    secret = SECRET.search(issued.text).group(0)
+                          data={**form, "csrf_token": CSRF_FIELD.search(keys_page.text).group(1)},
+                          allow_redirects=False)
+    # Post/Redirect/Get: the new key is shown once, on the page the POST redirects to.
+    assert issued.status_code == 303 and issued.headers["Location"] == KEYS_PAGE
+    shown = browser.get(f"{base_url}{KEYS_PAGE}")
+    secret = SECRET.search(shown.text).group(0)
+    assert SECRET.search(browser.get(f"{base_url}{KEYS_PAGE}").text) is None
     api = requests.get(f"{base_url}/api/v1/leads", verify=certificate,
                        headers={"Authorization": f"Bearer {secret}"})
     assert api.status_code == 200 and "Set-Cookie" not in api.headers
