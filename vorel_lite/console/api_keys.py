@@ -8,17 +8,11 @@ from ..models import ApiKey
 from .blueprint import bp
 from .forms import ConfirmForm, IssueKeyForm
 from .once import keep_secret, take_secret
-from .rows import tenant_row
+from .rows import tenant_row, tenant_rows
 
 PAGE = "/settings/integrations/api-keys"
 # Where the session keeps a new key's secret until the list shows it.
 ISSUED = "issued_key"
-
-
-def tenant_keys(tenant_id):
-    """Return the tenant's keys, newest first."""
-    return list(ApiKey.select().where(ApiKey.tenant == tenant_id)
-                .order_by(ApiKey.created_at.desc(), ApiKey.id))
 
 
 def get_tenant_key(key_id):
@@ -28,7 +22,7 @@ def get_tenant_key(key_id):
 
 def show_keys(form, status=200):
     """Render the keys page, with the secret of a key just issued, this once."""
-    keys = tenant_keys(current_user.tenant_id)
+    keys = tenant_rows(ApiKey, current_user.tenant_id)
     return render_template("console/api_keys.html", keys=keys, form=form,
                            issued=take_secret(ISSUED, keys)), status
 

@@ -1,4 +1,5 @@
-"""The row a console URL names: its id checked once, then looked up in the operator's tenant."""
+"""The tenant's rows a console page lists, and the row a console URL names (its id checked
+once, then looked up in the operator's tenant)."""
 from flask import abort
 from flask_login import current_user
 
@@ -23,3 +24,9 @@ def tenant_row(model, text, missing):
     if row is None:
         abort(404, missing)
     return row
+
+
+def tenant_rows(model, tenant_id):
+    """Return the tenant's rows of model, newest first (ties by id)."""
+    return list(model.select().where(model.tenant == tenant_id)
+                .order_by(model.created_at.desc(), model.id))

@@ -12,7 +12,7 @@ from ..webhooks.subscriptions import (add_subscription, delivery_counts, recent_
 from .blueprint import bp
 from .forms import ConfirmForm, WebhookForm
 from .once import keep_secret, take_secret
-from .rows import tenant_row
+from .rows import tenant_row, tenant_rows
 
 PAGE = "/settings/integrations/webhooks"
 RECENT_DELIVERIES = 50
@@ -24,12 +24,6 @@ ADDED = "added_webhook"
 bp.add_app_template_filter(redact_url, "redact_url")
 
 
-def tenant_subscriptions(tenant_id):
-    """Return the tenant's subscriptions, newest first."""
-    return list(WebhookSubscription.select().where(WebhookSubscription.tenant == tenant_id)
-                .order_by(WebhookSubscription.created_at.desc(), WebhookSubscription.id))
-
-
 def get_tenant_subscription(subscription_id):
     """Return the signed-in tenant's subscription, or 404 as for one that does not exist."""
     return tenant_row(WebhookSubscription, subscription_id, "No such webhook subscription.")
@@ -37,7 +31,7 @@ def get_tenant_subscription(subscription_id):
 
 def show_subscriptions(form, status=200):
     """Render the list, with the secret of a subscription just added, this once."""
-    subscriptions = tenant_subscriptions(current_user.tenant_id)
+    subscriptions = tenant_rows(WebhookSubscription, current_user.tenant_id)
     return render_template("console/webhooks.html", subscriptions=subscriptions,
                            counts=delivery_counts([row.id for row in subscriptions]),
                            form=form, added=take_secret(ADDED, subscriptions)), status
