@@ -34,6 +34,13 @@ def test_select_converts_columns_and_matches_peewee(app):
         assert row.__data__ == Lead.get(Lead.name == "Omar").__data__
         assert row.attributes == {"area": "Marina"} and row.qualification_score == 42
         assert not row._dirty
+        # Built without peewee's __init__: the same state as peewee's own instance.
+        peewees = Lead.get(Lead.name == "Omar")
+        assert vars(row).keys() == vars(peewees).keys() and row.__rel__ == {}
+        assert row.tenant.slug == "acme" and row.conversation.channel == "whatsapp"
+        row.name = "Omar B"
+        assert row._dirty == {"name"} and row.save() == 1
+        assert Lead.get_by_id(row.id).name == "Omar B"
         assert BY_NAME.first(name="nobody") is None
         # A value is data, never SQL, whatever it looks like.
         assert BY_NAME.rows(name="Omar' OR '1'='1") == []
@@ -77,9 +84,9 @@ def test_statements_compile_to_the_dialect_of_the_database_in_use():
     previous = db._latest
     db.initialize(PostgresqlDatabase("vorel"))  # SQL only: nothing connects
     try:
-        sql, params, fields = ACTIVE_KEY.compile()
+        sql, params, columns = ACTIVE_KEY.compile()
         assert sql.count("%s") == 2 and "?" not in sql and params == ("key_hash", 1)
-        assert [field.name for field in fields][:2] == ["id", "tenant"]
+        assert [name for name, _ in columns][:2] == ["id", "tenant"]
     finally:
         db.initialize(previous)
 

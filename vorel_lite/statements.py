@@ -29,8 +29,8 @@ class Statement:
         self.compiled = weakref.WeakKeyDictionary()
 
     def compile(self, database=None):
-        """Return the SQL, its parameters (names or constants) and the selected fields, for
-        database (by default the app's)."""
+        """Return the SQL, its parameters (names or constants) and columns_of the selected
+        fields, for database (by default the app's)."""
         database = db.obj if database is None else database
         try:
             return self.compiled[database]
@@ -38,20 +38,25 @@ class Statement:
             query = self.build()
             sql, params = query.sql()
             fields = tuple(getattr(query, "_returning", None) or ())
-            self.compiled[database] = compiled = (sql, tuple(params), fields)
+            self.compiled[database] = compiled = (sql, tuple(params), self.columns_of(fields))
             return compiled
+
+    def columns_of(self, fields):
+        """What run() returns beside the cursor, for the selected fields: the fields."""
+        return fields
 
     def execute(self, values):
         """Run the statement with values for its holes; return the cursor."""
         return self.run(values)[0]
 
     def run(self, values):
-        """Run the statement with values for its holes; return the cursor and the fields."""
+        """Run the statement with values for its holes; return the cursor and columns_of the
+        selected fields."""
         # The proxy resolves the app's database on every use: once is enough.
         database = db.obj
-        sql, params, fields = self.compile(database)
+        sql, params, columns = self.compile(database)
         cursor = database.execute_sql(sql, [values[p] if type(p) is Param else p for p in params])
-        return cursor, fields
+        return cursor, columns
 
     def scalar(self, **values):
         """Run the statement; return the first column of its first row, or None."""
@@ -66,21 +71,30 @@ class Select(Statement):
         super().__init__(build)
         self.model = model
 
+    def columns_of(self, fields):
+        """Each selected field's name and its conversion of the database's value."""
+        return tuple((field.name, field.python_value) for field in fields)
+
     def rows(self, **values):
         """Return every selected row as an instance of the model."""
-        cursor, fields = self.run(values)
-        return [self.instance(fields, row) for row in cursor.fetchall()]
+        cursor, columns = self.run(values)
+        return [self.instance(columns, row) for row in cursor.fetchall()]
 
     def first(self, **values):
         """Return the first selected row as an instance of the model, or None."""
-        cursor, fields = self.run(values)
+        cursor, columns = self.run(values)
         row = cursor.fetchone()
-        return None if row is None else self.instance(fields, row)
+        return None if row is None else self.instance(columns, row)
 
-    def instance(self, fields, row):
-        data = {field.name: field.python_value(value) for field, value in zip(fields, row)}
-        instance = self.model(__no_default__=1, **data)
-        instance._dirty.clear()
+    def instance(self, columns, row):
+        """The model instance of row, as peewee's model(__no_default__=1, **data) followed by
+        _dirty.clear() builds it (tests/test_statements.py compares both), without a setattr
+        per field: the values as converted, nothing dirty, no related instance."""
+        model = self.model
+        instance = model.__new__(model)
+        instance.__data__ = {name: convert(value) for (name, convert), value in zip(columns, row)}
+        instance._dirty = set()
+        instance.__rel__ = {}
         return instance
 
 
