@@ -4,6 +4,7 @@ Each start runs the real Makefile target (init-db, demo, waitress) in its own pr
 with VOREL_INSTANCE_PATH pointing at a temporary folder so the developer's instance/ is left
 alone.
 """
+import json
 import os
 import queue
 import re
@@ -11,6 +12,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -165,22 +167,26 @@ def test_make_run_reuses_the_demo_key_on_the_next_start(tmp_path):
     assert file_mode(instance / "demo-key") == 0o600
 
 
-def printed_customer(run):
-    """Return the customer_identifier of the first printed example call."""
-    match = re.search(r'"customer_identifier": "([^"]+)"', run.log())
+def printed_calls(run):
+    """Return the shell commands of the printed example calls."""
+    match = re.search(r"Try it.*?\n\n(.*?)\n\nThe operator console", run.log(), re.S)
     assert match, run.log()
-    return match.group(1)
+    return textwrap.dedent(match.group(1))
 
 
 def test_the_printed_example_works_on_every_start(tmp_path):
     instance = tmp_path / "instance"
     for _ in range(2):
         with MakeRun(instance) as run:
-            key = run.read_key()
+            run.read_key()
             run.wait_for_port()
-            status, answer = run.request("POST", "/api/v1/conversations", key, {
-                "channel": "whatsapp", "customer_identifier": printed_customer(run)})
-            assert status == 201, (answer, run.log())
+            # Run as printed, in a shell: the conversation, then its lead.
+            done = subprocess.run(["bash", "-c", printed_calls(run)], capture_output=True,
+                                  text=True, timeout=30)
+            assert done.returncode == 0, (done.stderr, run.log())
+            conversation, lead = json.loads(done.stderr), json.loads(done.stdout)
+            assert lead["status"] == "qualified", (done.stdout, run.log())
+            assert lead["conversation_id"] == conversation["id"]
             assert f"listening on http://127.0.0.1:{run.port}" in run.log()
 
 

@@ -1,7 +1,6 @@
 """Operator commands: database set-up, tenants, API keys, and the demo key of `make run`."""
 import contextlib
 import os
-import random
 import sqlite3
 import re
 import threading
@@ -191,9 +190,7 @@ def print_demo(base_url):
                   or Tenant.create(slug="demo", name="Demo"))
         _, secret = issue_key(tenant, SCOPES, env="test", name="demo")
         write_private(path, secret)
-    # A new customer each start, so the first example creates a conversation every time.
-    customer = "+9715" + "".join(random.choices("0123456789", k=8))
-    click.echo(DEMO_TEXT.format(key=secret, base=base_url.rstrip("/"), customer=customer))
+    click.echo(DEMO_TEXT.format(key=secret, base=base_url.rstrip("/")))
 
 
 def read_demo_key(path):
@@ -218,15 +215,17 @@ vorel-lite demo key (tenant "demo", all scopes):
 
     {key}
 
-Try it:
+Try it (from another shell; as often as you like: a new customer each second, and the
+second call uses the id of the first's answer):
 
-    curl -s -X POST {base}/api/v1/conversations \\
+    ID=$(curl -s -X POST {base}/api/v1/conversations \\
       -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
-      -d '{{"channel": "whatsapp", "customer_identifier": "{customer}"}}'
+      -d '{{"channel": "whatsapp", "customer_identifier": "+9715'$(date +%s | cut -c3-)'"}}' \\
+      | tee /dev/stderr | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 
     curl -s -X POST {base}/api/v1/leads \\
       -H "Authorization: Bearer {key}" -H "Content-Type: application/json" \\
-      -d '{{"conversation_id": "<id from the first answer>", "status": "qualified"}}'
+      -d '{{"conversation_id": "'$ID'", "status": "qualified"}}'
 
 The operator console (overview, leads, conversations, API keys, webhooks) is at
 {base}/login. Create its first
