@@ -1,5 +1,8 @@
 """`flask serve` under abuse: oversized bodies refused unread, slow clients starve nobody."""
+import json
+import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,9 +14,16 @@ import pytest
 
 from processes import connect, send_json, start_flask_serve, terminate_group
 from receiver import HANG, Receiver
+from vorel_lite.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_CLIENTS = 250
+# The body limit of the in-process server's app: small, so refusals need little sending.
+BODY_LIMIT = 4096
+# waitress' default max_request_header_size, which make_server keeps.
+HEADER_LIMIT = 262144
+CONSOLE_PATHS = ["/login", "/settings/integrations/api-keys"]
+NEW_REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @pytest.fixture
@@ -119,3 +129,146 @@ def test_port_0_serves_on_a_free_port_and_says_which(tmp_path):
     finally:
         terminate_group(process, 30)
         process.stdout.close()
+
+
+@pytest.fixture
+def config(config):
+    """A small body limit for the in-process server."""
+    return {**config, "MAX_CONTENT_LENGTH": BODY_LIMIT}
+
+
+@pytest.fixture
+def port(app, caplog):
+    """Serve app with `flask serve`'s waitress server in a thread; yields its port."""
+    caplog.set_level(logging.INFO, logger="vorel_lite")
+    server = make_server(app, "127.0.0.1", 0, 2)
+    thread = threading.Thread(target=server.run, name="refusals-server", daemon=True)
+    thread.start()
+    yield server.effective_port
+    server.trigger.pull_trigger(server.close)
+    thread.join(30)
+
+
+def exchange(port, request):
+    """Send request's bytes, read until the server closes; return (status, headers, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+def oversized(path, chunked, headers=b""):
+    """A POST to path whose body is over BODY_LIMIT, as far as the server reads it."""
+    head = b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + headers
+    if chunked:  # refused once the limit is read: send no more than that
+        body = b"a=" + b"x" * BODY_LIMIT
+        return head + b"Transfer-Encoding: chunked\r\n\r\n%x\r\n" % len(body) + body + b"\r\n"
+    # Refused from its Content-Length: the body is never read, so none is sent.
+    return head + b"Content-Length: %d\r\n\r\n" % (2 * BODY_LIMIT)
+
+
+def request_log(caplog):
+    """Return the request log's lines so far."""
+    return [r.getMessage() for r in caplog.records if r.name == "vorel_lite.requests"]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("path", CONSOLE_PATHS)
+def test_an_oversized_console_post_gets_the_consoles_page_a_request_id_and_a_log_line(
+        port, caplog, path, chunked):
+    status, headers, body = exchange(port, oversized(path, chunked, b"X-Request-Id: abc-1\r\n"))
+    assert status == 413
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["X-Request-Id"] == "abc-1"
+    assert headers["Cache-Control"] == "no-store" and "Content-Security-Policy" in headers
+    assert body.startswith(b"<!doctype html>")
+    assert b"<h1>413 Request Entity Too Large</h1>" in body
+    assert re.fullmatch(rf"POST {path} 413 \d+\.\dms tenant=- key=- request_id=abc-1",
+                        request_log(caplog)[-1])
+
+
+@pytest.mark.sqlite_only
+def test_the_refusal_page_is_the_page_the_console_itself_answers(port, client):
+    own = client.post("/login", data={"a": "x" * BODY_LIMIT})  # refused by the app itself
+    assert own.status_code == 413
+    _, _, body = exchange(port, oversized("/login", chunked=False))
+    assert body == own.data
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_oversized_api_post_gets_the_envelope_a_request_id_and_a_log_line(
+        port, caplog, auth, chunked):
+    key = auth["Authorization"].encode()
+    status, headers, body = exchange(port, oversized(
+        "/api/v1/conversations", chunked, b"Authorization: " + key + b"\r\n"))
+    assert status == 413
+    assert headers["Content-Type"] == "application/json"
+    assert NEW_REQUEST_ID.fullmatch(headers["X-Request-Id"])
+    assert json.loads(body) == {"error": {"code": "bad_request", "message": (
+        f"Request body is larger than the limit of {BODY_LIMIT} bytes.")}}
+    assert re.fullmatch(rf"POST /api/v1/conversations 413 \d+\.\dms tenant=- key=- "
+                        rf"request_id={headers['X-Request-Id']}", request_log(caplog)[-1])
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("offered", ["bad id", "x" * 129])
+def test_a_refusal_replaces_an_insane_request_id(port, caplog, offered):
+    _, headers, _ = exchange(port, oversized("/api/v1/leads", False,
+                                             f"X-Request-Id: {offered}\r\n".encode()))
+    assert NEW_REQUEST_ID.fullmatch(headers["X-Request-Id"])
+    assert request_log(caplog)[-1].endswith(f" request_id={headers['X-Request-Id']}")
+
+
+@pytest.mark.sqlite_only
+def test_a_refused_path_is_logged_quoted_as_the_app_logs_it(port, caplog):
+    exchange(port, oversized("/api/v1/a%20b%0Ac/%C3%BC", chunked=False))
+    assert request_log(caplog)[-1].startswith("POST /api/v1/a%20b%0Ac/%C3%BC 413 ")
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("request_bytes, status", [
+    (b"GARBAGE\r\n\r\n", 400),
+    # Header lines past waitress' limit, never ended: the request line is not kept either.
+    (b"GET /login HTTP/1.1\r\nX-Big: " + b"y" * HEADER_LIMIT, 431),
+], ids=["malformed", "headers-too-large"])
+def test_a_request_refused_before_its_request_line_was_read_gets_the_envelope(
+        port, caplog, request_bytes, status):
+    answered, headers, body = exchange(port, request_bytes)
+    assert answered == status
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    assert request_log(caplog)[-1].startswith(f"- - {status} ")
+    assert request_log(caplog)[-1].endswith(f" tenant=- key=- request_id={headers['X-Request-Id']}")
+
+
+@pytest.mark.sqlite_only
+def test_a_malformed_request_on_a_console_path_gets_the_consoles_page(port, caplog):
+    status, headers, body = exchange(
+        port, b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n")
+    assert status == 400 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"<h1>400 Bad Request</h1>" in body
+    assert request_log(caplog)[-1].startswith("POST /login 400 ")
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("path, content_type", [
+    ("/login", "text/html; charset=utf-8"), ("/api/v1/leads", "application/json")])
+def test_a_500_the_server_answers_for_the_app_is_the_consoles_or_the_apis(
+        app, port, caplog, path, content_type):
+    def failing(environ, start_response):
+        raise RuntimeError("a failure outside Flask's error handling")
+    app.wsgi_app = failing
+    status, headers, body = exchange(
+        port, f"GET {path} HTTP/1.1\r\nHost: x\r\nX-Request-Id: r-500\r\n\r\n".encode())
+    assert status == 500 and headers["Content-Type"] == content_type
+    assert headers["X-Request-Id"] == "r-500"
+    assert b"Internal Server Error" in body
+    assert re.fullmatch(rf"GET {path} 500 \d+\.\dms tenant=- key=- request_id=r-500",
+                        request_log(caplog)[-1])

@@ -5,7 +5,7 @@ import re
 import time
 from urllib.parse import quote
 
-from flask import g, request
+from .context import current_request, request_globals
 
 log = logging.getLogger("vorel_lite.requests")
 
@@ -15,31 +15,41 @@ PATH_SAFE = "/:@!$&'()*+,;=~"
 LOGGED_AS_IS = re.compile(r"[A-Za-z0-9_.\-%s]*" % re.escape(PATH_SAFE))
 
 
-def start_request():
-    """Adopt the client's X-Request-Id when it is sane, else make one; start the clock."""
-    g.started_at = time.perf_counter()
-    offered = request.headers.get("X-Request-Id", "")
+def request_id_for(offered):
+    """Return the client's offered X-Request-Id when it is sane, else a new one."""
     # Unique, not secret: 128 random bits without uuid4's system call (random is reseeded in
     # every forked worker).
-    g.request_id = (offered if SANE_REQUEST_ID.fullmatch(offered)
-                    else f"{random.getrandbits(128):032x}")
+    return offered if SANE_REQUEST_ID.fullmatch(offered) else f"{random.getrandbits(128):032x}"
+
+
+def start_request():
+    """Adopt the client's X-Request-Id when it is sane, else make one; start the clock."""
+    state = request_globals()
+    state.started_at = time.perf_counter()
+    state.request_id = request_id_for(current_request().headers.get("X-Request-Id", ""))
 
 
 def finish_request(response):
     """Echo the request id and log method, path, status, duration, tenant and key prefix."""
-    response.headers["X-Request-Id"] = g.get("request_id", "")
-    key = g.get("api_key")
-    elapsed_ms = (time.perf_counter() - g.get("started_at", time.perf_counter())) * 1000
+    state, request = request_globals(), current_request()
+    response.headers["X-Request-Id"] = state.get("request_id", "")
+    key = state.get("api_key")
+    elapsed_ms = (time.perf_counter() - state.get("started_at", time.perf_counter())) * 1000
+    # Without a key, the tenant of a signed-in console operator, if any.
+    log_request(request.method, request.path, response.status_code, elapsed_ms,
+                key.tenant_id if key else state.get("tenant_id", "-"),
+                key.display_prefix if key else "-", state.get("request_id"))
+    return response
+
+
+def log_request(method, path, status, elapsed_ms, tenant, key_prefix, request_id):
+    """Log a request's one line (also for the refusals the server answers without the app)."""
     # The path is the client's text: percent-encoded again (a space, a newline, a NUL...), so
     # it cannot add fields to the line or split it.
-    path = request.path
     if not LOGGED_AS_IS.fullmatch(path):
         path = quote(path, safe=PATH_SAFE, errors="backslashreplace")
-    # Without a key, the tenant of a signed-in console operator, if any.
-    log.info("%s %s %s %.1fms tenant=%s key=%s request_id=%s", request.method, path,
-             response.status_code, elapsed_ms, key.tenant_id if key else g.get("tenant_id", "-"),
-             key.display_prefix if key else "-", g.get("request_id"))
-    return response
+    log.info("%s %s %s %.1fms tenant=%s key=%s request_id=%s", method, path, status,
+             elapsed_ms, tenant, key_prefix, request_id)
 
 
 def log_to_stderr(logger):
