@@ -1,4 +1,6 @@
 """The operator console: sign-in, CSRF, one tenant's rows only, a key shown once, no cookie API."""
+import re
+
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 
@@ -185,6 +187,21 @@ def test_issuing_without_a_scope_is_refused(console, app, acme_id):
     assert response.status_code == 400
     assert "Choose at least one scope." in response.text
     assert SECRET.search(response.text) is None
+    assert key_rows(app, acme_id) == []
+
+
+@pytest.mark.parametrize("fields, legend, error", [
+    ({"env": "prod"}, "Environment", "Choose the environment: live or test."),
+    ({"env": ""}, "Environment", "Choose the environment: live or test."),
+    ({"scopes": ("read", "admin")}, "Scopes", "is not a valid choice"),
+])
+def test_a_tampered_choice_is_refused_saying_so_under_its_field(console, app, acme_id, fields,
+                                                                legend, error):
+    response = issue(console, **fields)
+    assert response.status_code == 400
+    fieldset = re.search(rf"<fieldset><legend>{legend}</legend>(.*?)</fieldset>", response.text,
+                         re.DOTALL).group(1)
+    assert '<p class="field-error">' in fieldset and error in fieldset
     assert key_rows(app, acme_id) == []
 
 

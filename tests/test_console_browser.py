@@ -135,6 +135,50 @@ def assert_chart_drawn(page, chart_id, labels):
     assert columns == sorted(columns) and len(set(columns)) == len(columns)
 
 
+def assert_newest_bar_in_view(tab, chart_id):
+    """Assert the chart's rightmost (newest) bar lies inside its scroll box's visible part."""
+    box = tab.locator(f"#{chart_id}").evaluate("""svg => {
+        const view = svg.parentElement.getBoundingClientRect();
+        const boxes = [...svg.querySelectorAll("rect.bar")].map(
+            bar => bar.getBoundingClientRect());
+        const newest = boxes.reduce((a, b) => (b.right > a.right ? b : a));
+        return {left: view.left, right: view.right, barLeft: newest.left,
+                barRight: newest.right};
+    }""")
+    assert box["left"] <= box["barLeft"] and box["barRight"] <= box["right"], (chart_id, box)
+
+
+def sign_in_tab(browser, base_url, email, viewport):
+    """Return a new tab of the given viewport, signed in as email, on the overview."""
+    tab = browser.new_page(viewport=viewport)
+    tab.set_default_timeout(TIMEOUT_MS)
+    tab.goto(f"{base_url}/login")
+    tab.get_by_label("Email").fill(email)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(f"{base_url}/")
+    return tab
+
+
+def assert_header_laid_out(tab, email, max_height):
+    """Assert the header is under max_height px, inside the screen, each nav link on one line."""
+    width = tab.viewport_size["width"]
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width, email
+    assert tab.locator("header.top").bounding_box()["height"] < max_height, email
+    links = tab.locator("header.top nav a")
+    line = float(links.first.evaluate("link => getComputedStyle(link).lineHeight")[:-2])
+    # The email, the sign-out button and every link are on the screen; a link's one word per
+    # line ("Ov/er/vie/w") would be several line-heights tall.
+    for item in links.all() + [tab.locator(".who"), tab.get_by_role("button", name="Sign out")]:
+        box = item.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= width, (email, box)
+        assert box["height"] < 1.5 * line, (email, item.text_content(), box)
+    assert tab.locator(".who").get_attribute("title") == email
+    # Given a row of their own, not squeezed beside the email: at most three rows of links.
+    rows = {round(link.bounding_box()["y"]) for link in links.all()}
+    assert len(rows) <= 3, (email, rows)
+
+
 def call_api(base_url, key):
     """GET /api/v1/leads with key, from the test (not the browser); return the status."""
     request = urllib.request.Request(f"{base_url}/api/v1/leads",
@@ -216,6 +260,14 @@ def test_sign_in_issue_a_key_use_it_revoke_it(app, page, browser, base_url, mont
         assert label.evaluate("node => node.getBoundingClientRect().height") >= 10, chart_id
         assert phone.locator(f"#{chart_id}").evaluate(
             "svg => svg.parentElement.scrollWidth > svg.parentElement.clientWidth"), chart_id
+        # They open on their newest days, where today's bars are, not on the oldest.
+        assert_newest_bar_in_view(phone, chart_id)
+    # On a desktop each chart fits its box whole, no scrolling.
+    page.goto(base_url)
+    for chart_id in ("leads-chart", "bookings-chart"):
+        assert page.locator(f"#{chart_id}").evaluate(
+            "svg => svg.parentElement.scrollWidth <= svg.parentElement.clientWidth"), chart_id
+        assert_newest_bar_in_view(page, chart_id)
 
     # No CDN, no fonts from elsewhere: every request went to this server.
     origins = {urlsplit(url)._replace(path="", query="", fragment="").geturl()
@@ -395,3 +447,21 @@ def test_filter_leads_page_on_open_a_conversation_close_it(app, page, browser, b
                for url in page.requested}
     assert origins == {base_url}
     assert page.errors == []
+
+
+# Short, typical, and 76 characters with no break point: the header lays out for each.
+EMAILS = ("a@ex.co", "you@example.com", EMAIL, f"{'operator' * 8}@example.com")
+
+
+def test_the_header_lays_out_at_any_width_whatever_the_email(app, browser, base_url):
+    for email in EMAILS:
+        add_operator(app, email, "acme")
+    for email in EMAILS:
+        # On a phone brand, links and sign-out stack in a few short rows; on a desktop they
+        # share one.
+        for viewport, max_height in (({"width": 390, "height": 844}, 160),
+                                     ({"width": 768, "height": 1024}, 120),
+                                     ({"width": 1100, "height": 800}, 60)):
+            tab = sign_in_tab(browser, base_url, email, viewport)
+            assert_header_laid_out(tab, email, max_height)
+            tab.context.close()

@@ -388,6 +388,22 @@ def test_removing_asks_first_then_deletes_with_the_deliveries(app, console, clie
     assert console.get(f"{PAGE}/{row.id}").status_code == 404
 
 
+def test_the_removal_question_counts_the_deliveries_in_words(app, console, client, auth,
+                                                             receivers):
+    row, _ = subscribe(app, console, receivers().url, events=("lead.created",))
+
+    def question():
+        return " ".join(console.get(f"{PAGE}/{row.id}/remove").text.split())
+
+    assert "sent to it. It has no deliveries to delete. This cannot" in question()
+    new_lead(client, auth)
+    assert ("Its 1 delivery (0 delivered, 1 pending, 0 dead) and its attempts are deleted"
+            in question())
+    new_lead(client, auth, number=2)
+    assert ("Its 2 deliveries (0 delivered, 2 pending, 0 dead) and their attempts are deleted"
+            in question())
+
+
 def test_every_event_type_is_offered(console):
     page = console.get(PAGE).text
     for event in EVENT_TYPES:

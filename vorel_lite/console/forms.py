@@ -53,7 +53,8 @@ class CheckboxesField(SelectMultipleField):
 class IssueKeyForm(FlaskForm):
     name = TextField("Name", validators=[Optional(), Length(max=100)], filters=[strip],
                      description="A label for you, e.g. the integration that uses the key.")
-    env = RadioField("Environment", choices=[SelectChoice(env) for env in ENVS], default="live")
+    env = RadioField("Environment", choices=[SelectChoice(env) for env in ENVS], default="live",
+                     invalid_choice_message=f"Choose the environment: {' or '.join(ENVS)}.")
     scopes = CheckboxesField("Scopes", choices=[SelectChoice(scope) for scope in SCOPES],
                              validators=[DataRequired(message="Choose at least one scope.")])
 
