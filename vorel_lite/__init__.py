@@ -6,12 +6,12 @@ def create_app(test_config=None):
     """Create the app: defaults, then instance/config.py or test_config, then VOREL_* vars."""
     # Imported here, as in Flask's tutorial: pytest imports this package in every run (for
     # the plugin in vorel_lite/testing), and importing Flask and the rest takes half a second.
-    from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import (auth, cli, config, db, errors, health, idempotency, keycache, limits, metrics,
                    outbound, requestlog)
     from . import api, console, docs
+    from .flask_app import App
     from .api import analytics, appointments, conversations, crm, events, leads, offerings
     from .openapi import document
     from .sessions import ConsoleSessions
@@ -19,8 +19,8 @@ def create_app(test_config=None):
 
     test_config = dict(test_config or {})
     instance_path = test_config.pop("INSTANCE_PATH", None) or os.environ.get("VOREL_INSTANCE_PATH")
-    app = Flask(__name__, instance_relative_config=True,
-                instance_path=os.path.abspath(instance_path) if instance_path else None)
+    app = App(__name__, instance_relative_config=True,
+              instance_path=os.path.abspath(instance_path) if instance_path else None)
     app.config.from_object(config)
     if test_config:
         app.config.update(test_config)

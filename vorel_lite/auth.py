@@ -1,8 +1,9 @@
 """Bearer-key authentication and scope checks for /api/v1."""
 import functools
 
-from flask import current_app, g, request
+from flask import current_app, request
 
+from .context import app_or_none, current_request, request_globals
 from .errors import Forbidden, Unauthorized
 from .keys import find_active_key, touch_last_used
 
@@ -17,14 +18,13 @@ def public(view):
 
 def identify_key():
     """Find the request's API key; remember a failure so the limiter can count it first."""
-    # The objects behind Flask's proxies, each looked up once: this runs on every request.
-    state, req = g._get_current_object(), request._get_current_object()
+    state, req = request_globals(), current_request()
     state.api_key = None
     state.auth_error = None
     endpoint = req.endpoint
     if not req.path.startswith(API_PREFIX) or endpoint is None or req.method == "OPTIONS":
         return
-    if getattr(current_app.view_functions[endpoint], "is_public", False):
+    if getattr(app_or_none().view_functions[endpoint], "is_public", False):
         return
     scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -41,13 +41,14 @@ def identify_key():
 
 def reject_unauthenticated():
     """Answer 401 for a request whose key failed, after the limiter has counted it."""
-    if g.get("auth_error"):
-        raise Unauthorized(g.auth_error)
+    error = request_globals().get("auth_error")
+    if error:
+        raise Unauthorized(error)
 
 
 def check_scope(scope):
     """Raise 403 unless the request's key has scope."""
-    if scope not in g.api_key.scope_set:
+    if scope not in request_globals().api_key.scope_set:
         raise Forbidden(f"This API key lacks the '{scope}' scope required here.")
 
 

@@ -7,11 +7,12 @@ import threading
 import uuid
 import weakref
 
-from flask import current_app, has_app_context
+from flask import current_app
 from peewee import DatabaseProxy, InterfaceError, OperationalError, SqliteDatabase
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledSqliteDatabase
 
+from .context import app_or_none
 from .migrations import upgrade
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,8 @@ class AppDatabaseProxy(DatabaseProxy):
 
     @property
     def obj(self):
-        if has_app_context():
-            return current_app.extensions.get("vorel_db", self._latest)
-        return self._latest
+        app = app_or_none()
+        return self._latest if app is None else app.extensions.get("vorel_db", self._latest)
 
     @obj.setter
     def obj(self, database):

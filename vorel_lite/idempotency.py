@@ -11,6 +11,7 @@ from flask import current_app, g, request
 from peewee import DatabaseError, IntegrityError
 
 from .auth import check_scope, required_scope
+from .context import current_request, request_globals
 from .db import db
 from .errors import BadRequest, Conflict
 from .models import IdempotencyKey, format_timestamp
@@ -45,6 +46,7 @@ def init_app(app):
 
 def claim_or_replay():
     """Claim the request's key before the view runs, or answer from the key's first request."""
+    request = current_request()
     if request.method != "POST":
         return None
     key = request.headers.get(HEADER)
@@ -147,7 +149,7 @@ def store_answer(response):
     forget (a failed CRM push). What a request that ran found (a 404 for a linked id, a 409)
     is its answer.
     """
-    claim_id = g.get("idempotency_claim")
+    claim_id = request_globals().get("idempotency_claim")
     if claim_id is None:
         return response
     if (not g.get("request_ran") or g.get("idempotency_forget")
@@ -170,7 +172,7 @@ def release(claim_id):
 
 def release_unfinished(exc=None):
     """Give back a key whose answer was never stored, so it is not 'in progress' for a day."""
-    claim_id = g.get("idempotency_claim")
+    claim_id = request_globals().get("idempotency_claim")
     if claim_id is None:
         return
     g.idempotency_claim = None

@@ -9,18 +9,24 @@ and tests/test_limit_cache.py checks the behaviour relied on against the stock m
 """
 import dataclasses
 import itertools
+import weakref
 from collections import defaultdict
 
-from flask import request
-from flask.globals import request_ctx
-from flask_limiter import Limiter
-from flask_limiter._extension import LimiterContext
+import flask.wrappers
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter._extension import LimiterContext, RequestLimit
 from flask_limiter._limits import RuntimeLimit
 from flask_limiter._manager import LimitManager
+from flask_limiter.util import get_qualified_name
+from ordered_set import OrderedSet
+
+from .context import current_request, request_context
 
 # Answers kept at most: per app, endpoint and method, and per value of the settings for each.
 MAX_SITES = 4096
 MAX_SETTINGS = 16
+# Storage keys kept at most per limit of a plan (one per API key, tenant or address).
+MAX_KEYS = 4096
 
 
 class HashedOnce(RuntimeLimit):
@@ -39,6 +45,48 @@ class HashedOnce(RuntimeLimit):
         """Return a copy of the RuntimeLimit limit."""
         return cls(**{field.name: getattr(limit, field.name)
                       for field in dataclasses.fields(limit)})
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What Flask-Limiter 4.1's private __filter_limits and __evaluate_limits work out the
+    same way on every request to one endpoint, with one method and the same settings."""
+
+    # The application and default limits, each once: those a request has seen once checked.
+    defaults: tuple
+    # What __filter_limits returns when the request has seen no limit yet.
+    limits: tuple
+    # (limit, scope, storage keys) in the order checked (sorted by limit, as stock), the
+    # limits exempt for the method left out; scope None where it is computed per request (a
+    # callable scope); storage keys: each request's arguments' key_for, as computed once.
+    checks: tuple
+    # Meta limits need stock's evaluation.
+    has_meta: bool
+
+    @classmethod
+    def of(cls, answer, endpoint, method):
+        """The plan of resolve_limits' answer for endpoint and method (in a request)."""
+        defaults, decorated = answer
+        unique = tuple(OrderedSet(defaults))
+        limits = unique + tuple(decorated)
+        checks = tuple(
+            (limit, None if callable(limit.scope) else limit.scope_for(endpoint, method), {})
+            for limit in sorted(limits, key=lambda limit: limit.limit)
+            if limit.methods is None or method.lower() in limit.methods)
+        return cls(unique, limits, checks, any(limit.meta_limits for limit in limits))
+
+
+class KeyedRequestLimit(RequestLimit):
+    """Flask-Limiter's RequestLimit, given the storage key it would compute again."""
+
+    def __init__(self, extension, limit, request_args, breached, shared, key):
+        self.extension = weakref.proxy(extension)
+        self.limit = limit
+        self.request_args = request_args
+        self.key = key
+        self.breached = breached
+        self.shared = shared
+        self._window = None
 
 
 class ResolvedOnce(LimitManager):
@@ -80,9 +128,18 @@ class ResolvedOnce(LimitManager):
 
     def resolve_limits(self, app, endpoint=None, blueprint=None, callable_name=None,
                        in_middleware=False, marked_for_limiting=False):
+        answer, _ = self.resolved(app, endpoint, blueprint, callable_name, in_middleware,
+                                  marked_for_limiting)
+        return tuple(list(limits) for limits in answer)
+
+    def resolved(self, app, endpoint, blueprint, callable_name, in_middleware,
+                 marked_for_limiting):
+        """Return the answer of resolve_limits (two tuples: application and default limits,
+        decorated limits) and its Plan for the request's method, both kept."""
         sites = self._sites
+        method = current_request().method
         site = (app, endpoint, blueprint, callable_name, in_middleware, marked_for_limiting,
-                request.method)
+                method)
         entry = sites.get(site)
         if entry is None:
             entry = (self.dynamic_limits(app, endpoint, blueprint, callable_name), {})
@@ -90,13 +147,14 @@ class ResolvedOnce(LimitManager):
                 sites[site] = entry
         providers, answers = entry
         settings = tuple(provider() for provider in providers)
-        answer = answers.get(settings)
-        if answer is None:
-            answer = super().resolve_limits(app, endpoint, blueprint, callable_name,
-                                            in_middleware, marked_for_limiting)
+        resolved = answers.get(settings)
+        if resolved is None:
+            answer = tuple(tuple(limits) for limits in super().resolve_limits(
+                app, endpoint, blueprint, callable_name, in_middleware, marked_for_limiting))
+            resolved = answer, Plan.of(answer, endpoint, method)
             if len(answers) < MAX_SETTINGS:
-                answers[settings] = answer
-        return tuple(list(limits) for limits in answer)
+                answers[settings] = resolved
+        return resolved
 
     def exemption_scope(self, app, endpoint, blueprint):
         scopes = self._exemption_scopes
@@ -140,8 +198,13 @@ class ResolvedOnce(LimitManager):
 
 
 class ResolvingLimiter(Limiter):
-    """Flask-Limiter's Limiter with a ResolvedOnce limit manager, and its request context
-    found without going through Flask's request proxy twice each time (eight times a request)."""
+    """Flask-Limiter's Limiter with a ResolvedOnce limit manager, checking a request from its
+    endpoint's Plan, and its request context found without Flask's request proxy.
+
+    The request's check overrides two private methods of Flask-Limiter 4.1 (pinned): where a
+    request could take a path the plan does not cover (a limit already seen, a decorated
+    route's own check, a dead storage, meta limits), the stock methods run instead.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -157,9 +220,105 @@ class ResolvingLimiter(Limiter):
 
     @property
     def context(self):
-        ctx = request_ctx._get_current_object()
+        ctx = request_context()
         try:
             contexts = ctx._limiter_request_context
         except AttributeError:
             contexts = ctx._limiter_request_context = defaultdict(LimiterContext)
         return contexts[self]
+
+    def _Limiter__filter_limits(self, endpoint, blueprint, callable_name, in_middleware=False):
+        context = self.context
+        if callable_name or self._storage_dead or context.seen_limits:
+            return super()._Limiter__filter_limits(endpoint, blueprint, callable_name,
+                                                   in_middleware)
+        app = request_context().app
+        view_function = app.view_functions.get(endpoint or "")
+        name = get_qualified_name(view_function) if view_function else ""
+        if self._Limiter__check_all_limits_exempt(endpoint):
+            return []
+        marked = (name in self._marked_for_limiting
+                  or self.limit_manager.has_hints(endpoint or ""))
+        _, plan = self.limit_manager.resolved(app, endpoint, blueprint, name, in_middleware,
+                                              marked)
+        context.seen_limits.update(plan.defaults)
+        return plan
+
+    def _Limiter__evaluate_limits(self, endpoint, limits):
+        if type(limits) is not Plan:
+            return super()._Limiter__evaluate_limits(endpoint, limits)
+        if limits.has_meta or self._meta_limits:
+            return super()._Limiter__evaluate_limits(endpoint, list(limits.limits))
+        return self.check_plan(endpoint, limits)
+
+    def check_plan(self, endpoint, plan):
+        """Check and count the request against plan: Flask-Limiter 4.1's __evaluate_limits
+        without meta limits, which the plan has worked out once."""
+        context = self.context
+        prefix = self._key_prefix
+        view_limits, failed = [], []
+        header_limit = None
+        hit_key = getattr(self.limiter, "hit_key", None)
+        for limit, scope, storage_keys in plan.checks:
+            if limit.exempt_when and limit.exempt_when():
+                continue
+            if scope is None:
+                scope = limit.scope_for(endpoint, current_request().method)
+            key = limit.key_func()
+            if not (key and scope):
+                self.logger.error(f"Skipping limit: {limit.limit}. Empty value found in "
+                                  "parameters.")
+                continue
+            args = [prefix, key, scope] if prefix else [key, scope]
+            storage_key = storage_keys.get((prefix, key, scope))
+            if storage_key is None:
+                storage_key = limit.limit.key_for(*args)
+                if len(storage_keys) >= MAX_KEYS:
+                    storage_keys.clear()
+                storage_keys[prefix, key, scope] = storage_key
+            if limit.deduct_when:
+                context.conditional_deductions[limit] = args
+                allowed = self.limiter.test(limit.limit, *args, cost=limit.deduction_amount)
+            elif hit_key is not None:
+                allowed = hit_key(limit.limit, storage_key, limit.deduction_amount)
+            else:
+                allowed = self.limiter.hit(limit.limit, *args, cost=limit.deduction_amount)
+            request_limit = KeyedRequestLimit(self, limit.limit, args, False, limit.shared,
+                                              storage_key)
+            view_limits.append(request_limit)
+            if not allowed:
+                self.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", limit.limit, key,
+                                 scope)
+                failed.append((limit, args))
+                request_limit.breached = True
+                header_limit = request_limit
+                if self._fail_on_first_breach:
+                    break
+        if not header_limit and view_limits:
+            # As stock: a limit of this route's own over a shared one, for the headers.
+            explicit = [limit for limit in view_limits if not limit.shared]
+            header_limit = explicit[0] if explicit else view_limits[0]
+        context.view_rate_limit = header_limit
+        context.view_rate_limits = view_limits
+        if failed:
+            self.refuse(failed)
+
+    def refuse(self, failed):
+        """Call the breach callbacks of the failed (limit, args) pairs and raise
+        RateLimitExceeded, as Flask-Limiter 4.1 does."""
+        response = None
+        for limit, args in failed:
+            request_limit = RequestLimit(self, limit.limit, args, True, limit.shared)
+            for callback in dict.fromkeys([self._on_breach, limit.on_breach]):
+                if not callback:
+                    continue
+                try:
+                    answer = callback(request_limit)
+                    if isinstance(answer, flask.wrappers.Response):
+                        response = answer
+                except Exception as error:
+                    if not self._swallow_errors:
+                        raise
+                    self.logger.exception("on_breach callback failed with error %s", error)
+        raise RateLimitExceeded(sorted(failed, key=lambda pair: pair[0].limit)[0][0],
+                                response=response)

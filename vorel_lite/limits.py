@@ -2,11 +2,12 @@
 import math
 import time
 
-from flask import current_app, g, has_request_context, request
+from flask import has_request_context
 from flask_limiter import ApplicationLimit
 from flask_limiter.util import get_remote_address
 from limits.strategies import FixedWindowRateLimiter
 
+from .context import app_or_none, current_request, request_globals
 from .limitcache import ResolvingLimiter
 from .limitstorage import storage_uri
 from .metrics import count_refusal
@@ -21,20 +22,23 @@ class CountingFixedWindow(FixedWindowRateLimiter):
     then need no second read of each counter (two round trips each to Redis)."""
 
     def hit(self, item, *identifiers, cost=1):
-        key = item.key_for(*identifiers)
+        return self.hit_key(item, item.key_for(*identifiers), cost)
+
+    def hit_key(self, item, key, cost=1):
+        """hit() for the storage key item.key_for(*identifiers), computed already."""
         count = self.storage.incr(key, item.get_expiry(), amount=cost)
         if has_request_context():
-            request.environ.setdefault(COUNTS, {})[key] = count
+            current_request().environ.setdefault(COUNTS, {})[key] = count
         return count <= item.amount
 
 
 def _authenticated():
-    return g.get("api_key") is not None
+    return request_globals().get("api_key") is not None
 
 
 def _not_failing():
     """Tell whether the request did not fail authentication (valid key, or none needed)."""
-    return g.get("auth_error") is None
+    return request_globals().get("auth_error") is None
 
 
 def init_app(app):
@@ -46,13 +50,15 @@ def init_app(app):
     config = app.config
     limiter = ResolvingLimiter(
         get_remote_address,
+        # Flask-Limiter's default, without the request proxy.
+        request_identifier=lambda: current_request().endpoint or "",
         storage_uri=storage_uri(app.config["RATELIMIT_STORAGE_URI"]),
         application_limits=[
             ApplicationLimit(lambda: config["RATELIMIT_PER_KEY"], scope="key",
-                             key_function=lambda: g.api_key.key_hash,
+                             key_function=lambda: request_globals().api_key.key_hash,
                              exempt_when=lambda: not _authenticated()),
             ApplicationLimit(lambda: config["RATELIMIT_PER_TENANT"], scope="tenant",
-                             key_function=lambda: g.api_key.tenant_id,
+                             key_function=lambda: request_globals().api_key.tenant_id,
                              exempt_when=lambda: not _authenticated()),
             # Only requests that fail authentication are limited and counted: behind a NAT
             # or a proxy, a guesser must not lock out every valid key of its address.
@@ -86,7 +92,7 @@ def header_limit(limits):
         return breached[0], window(breached[0])
     if _authenticated():
         limits = [lim for lim in limits if lim.request_args[-1] != AUTH_FAILURES] or limits
-    counts = request.environ.get(COUNTS, {})
+    counts = current_request().environ.get(COUNTS, {})
     # min() keeps the first of equals, as the headers always did.
     chosen = min(limits, key=lambda lim: max(lim.limit.amount - counts[lim.key], 0)
                  if lim.key in counts else lim.window[1])
@@ -95,7 +101,7 @@ def header_limit(limits):
 
 def window(limit):
     """Return (reset time, remaining) of a RequestLimit, reading only what its hit did not say."""
-    count = request.environ.get(COUNTS, {}).get(limit.key)
+    count = current_request().environ.get(COUNTS, {}).get(limit.key)
     if count is None:
         return limit.window
     return limit.limiter.storage.get_expiry(limit.key), max(limit.limit.amount - count, 0)
@@ -103,7 +109,7 @@ def window(limit):
 
 def add_rate_limit_headers(response):
     """Describe the chosen limit in X-RateLimit-*, and add Retry-After to a 429."""
-    limits = current_app.extensions["vorel_limiter"].current_limits
+    limits = app_or_none().extensions["vorel_limiter"].current_limits
     if not limits:
         return response
     chosen, (reset_at, remaining) = header_limit(limits)
