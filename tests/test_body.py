@@ -1,14 +1,24 @@
-"""The body's storability check, and the text that lets a body skip its walk."""
+"""The body's storability check, the text that lets a body skip its walk, and its size limit."""
+import io
 import json
+import logging
 
 import pytest
+from flask import request
 from hypothesis import given, settings, strategies as st
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from helpers import assert_error
 from vorel_lite.body import MAX_NESTING, check_storable, plainly_storable
 from vorel_lite.errors import BadRequest
 
 LEADS = "/api/v1/leads"
+CONVERSATIONS = "/api/v1/conversations"
+# A view answering the body it got, added for these tests.
+ECHO = "/api/v1/echo"
+BODY_LIMIT = 1000
+FORM = "application/x-www-form-urlencoded"
 
 # Any text, NUL and lone surrogates included; values nested well past the limit.
 text = st.text(st.characters(codec=None, exclude_categories=()), max_size=8)
@@ -66,3 +76,132 @@ def test_check_storable_names_the_path_of_a_nul():
         check_storable({"attributes": {"notes": ["ok", "a\x00b"]}})
     assert raised.value.fields == {"attributes.notes.1": [
         "the text contains a NUL character (\\u0000), which cannot be stored."]}
+
+
+@pytest.fixture
+def small_limit(app):
+    """A small MAX_CONTENT_LENGTH (BODY_LIMIT), so over-long bodies are short to make."""
+    app.config["MAX_CONTENT_LENGTH"] = BODY_LIMIT
+
+
+def post(client, path, body, chunked, headers):
+    """POST body to path: chunked as gunicorn hands it (no Content-Length, a stream that ends
+    where the body does), or with its Content-Length. body: bytes, or a stream if chunked."""
+    if not chunked:
+        return client.post(path, data=body, headers=headers)
+    environ = EnvironBuilder(path=path, method="POST",
+                             headers={**headers, "Transfer-Encoding": "chunked"}).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input"] = io.BytesIO(body) if isinstance(body, bytes) else body
+    environ["wsgi.input_terminated"] = True
+    return client.open(Request(environ))
+
+
+def padded(document, size):
+    """document as JSON text, padded with spaces to size bytes."""
+    text = json.dumps(document).encode()
+    return text + b" " * (size - len(text))
+
+
+def requests_logged(caplog):
+    """The request log's lines so far."""
+    return [r.getMessage() for r in caplog.records if r.name == "vorel_lite.requests"]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("size", [0, 1, BODY_LIMIT])
+def test_a_body_within_the_limit_reaches_the_view_unchanged(
+        app, client, auth, small_limit, chunked, size):
+    app.add_url_rule(ECHO, "echo", lambda: request.get_data(), methods=["POST"])
+    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    response = post(client, ECHO, body, chunked, auth)
+    assert response.status_code == 200 and response.data == body
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("size, status", [(BODY_LIMIT, 201), (BODY_LIMIT + 1, 413)])
+def test_a_padded_object_is_created_at_the_limit_and_refused_past_it(
+        client, auth, small_limit, chunked, size, status):
+    body = padded({"channel": "whatsapp", "customer_identifier": "+971500000002"}, size)
+    response = post(client, CONVERSATIONS, body, chunked,
+                    {**auth, "Content-Type": "application/json"})
+    assert response.status_code == status, response.get_json()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("size", [BODY_LIMIT + 1, 50 * BODY_LIMIT])
+@pytest.mark.parametrize("path, content_type, keyed, status", [
+    (CONVERSATIONS, "application/json", True, 413),
+    # Refused before its body is read, chunked or not.
+    (CONVERSATIONS, "application/json", False, 401),
+    ("/login", FORM, False, 413)], ids=["api", "api-without-key", "console"])
+def test_a_chunked_body_over_the_limit_is_answered_as_one_with_its_length(
+        client, auth, caplog, small_limit, path, content_type, keyed, status, size):
+    caplog.set_level(logging.INFO, logger="vorel_lite")
+    headers = {**(auth if keyed else {}), "Content-Type": content_type}
+    body = padded({"channel": "whatsapp"}, size) if keyed else b"a=" + b"x" * (size - 2)
+    sized, chunked = (post(client, path, body, chunked, headers) for chunked in (False, True))
+    assert chunked.status_code == sized.status_code == status
+    assert chunked.data == sized.data
+    assert set(chunked.headers.keys()) == set(sized.headers.keys())
+    assert chunked.headers["X-Request-Id"] != sized.headers["X-Request-Id"]
+    if path == "/login":
+        assert b"<h1>413 Request Entity Too Large</h1>" in chunked.data
+    elif keyed:
+        assert "X-RateLimit-Remaining" in chunked.headers
+        assert chunked.get_json()["error"]["message"] == (
+            f"Request body is larger than the limit of {BODY_LIMIT} bytes.")
+    logged = requests_logged(caplog)[-2:]
+    assert [line.split()[:3] for line in logged] == [["POST", path, str(status)]] * 2
+
+
+class Trickle(io.RawIOBase):
+    """A body that never ends, given a few bytes a read; counts the bytes read of it."""
+
+    def __init__(self):
+        self.bytes_read = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        size = min(len(buffer), 100)
+        buffer[:size] = b" " * size
+        self.bytes_read += size
+        return size
+
+
+def test_an_endless_chunked_body_is_read_one_byte_past_the_limit_and_refused(
+        client, auth, small_limit):
+    body = Trickle()
+    response = post(client, CONVERSATIONS, body, True, {**auth, "Content-Type": "application/json"})
+    assert_error(response, 413, "bad_request")
+    assert body.bytes_read == BODY_LIMIT + 1
+
+
+class InvalidChunkSize(Exception):
+    """As gunicorn's parse errors, which are no OSError nor ValueError."""
+
+
+class MalformedChunks(io.RawIOBase):
+    """A chunked body whose first chunk is a whole JSON object and whose second is malformed."""
+
+    def __init__(self):
+        self.chunks = [b'{"channel": "whatsapp", "customer_identifier": "+971500000002"}']
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if not self.chunks:
+            raise InvalidChunkSize("Invalid chunk size")
+        chunk = self.chunks.pop()
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_a_chunked_body_that_cannot_be_read_is_a_400_not_what_was_read(
+        client, auth, small_limit):
+    response = post(client, CONVERSATIONS, MalformedChunks(), True,
+                    {**auth, "Content-Type": "application/json"})
+    assert_error(response, 400, "bad_request")

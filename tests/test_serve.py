@@ -14,6 +14,8 @@ import pytest
 
 from processes import connect, send_json, start_flask_serve, terminate_group
 from receiver import HANG, Receiver
+from test_body import padded
+from test_multiprocess import Gunicorn, provision
 from vorel_lite.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,3 +274,59 @@ def test_a_500_the_server_answers_for_the_app_is_the_consoles_or_the_apis(
     assert b"Internal Server Error" in body
     assert re.fullmatch(rf"GET {path} 500 \d+\.\dms tenant=- key=- request_id=r-500",
                         request_log(caplog)[-1])
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("size, status", [(BODY_LIMIT, 201), (BODY_LIMIT + 1, 413)])
+def test_waitress_takes_a_body_of_exactly_the_limit_and_refuses_one_byte_more(
+        port, auth, size, status):
+    body = padded({"channel": "whatsapp", "customer_identifier": "+971500000002"}, size)
+    answered, _, answer = exchange(port, (
+        b"POST /api/v1/conversations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: " + auth["Authorization"].encode() + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % size + body))
+    assert answered == status, answer
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """gunicorn with threaded workers, as the README scales out, and a limit of BODY_LIMIT."""
+    url, instance, key = provision(tmp_path)
+    with Gunicorn(tmp_path, url, instance, 1, settings={"MAX_CONTENT_LENGTH": BODY_LIMIT},
+                  worker_class="gthread", threads=4) as server:
+        server.wait_until_serving(key)
+        yield server, key
+
+
+def post_chunked(server, key, body):
+    """POST body to /api/v1/conversations in chunks of 1000 bytes; return (status, headers,
+    body) of the answer."""
+    connection = server.connect()
+    try:
+        # An iterable body and no Content-Length: http.client sends it chunked.
+        connection.request("POST", "/api/v1/conversations",
+                           body=iter([body[at:at + 1000] for at in range(0, len(body), 1000)]),
+                           headers={"Authorization": f"Bearer {key}",
+                                    "Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_gunicorn_answers_a_chunked_body_over_the_limit_as_the_app_answers_one(gunicorn):
+    server, key = gunicorn
+    document = {"channel": "whatsapp", "customer_identifier": "+971500000002"}
+    status, _, answer = post_chunked(server, key, padded(document, BODY_LIMIT))
+    assert status == 201, answer
+    for size in (BODY_LIMIT + 1, 20 * BODY_LIMIT):
+        status, headers, answer = post_chunked(server, key, padded(document, size))
+        assert status == 413, answer
+        assert headers["Content-Type"] == "application/json"
+        assert json.loads(answer) == {"error": {"code": "bad_request", "message": (
+            f"Request body is larger than the limit of {BODY_LIMIT} bytes.")}}
+        assert NEW_REQUEST_ID.fullmatch(headers["X-Request-Id"])
+        assert "X-RateLimit-Remaining" in headers
+        assert re.search(rf"POST /api/v1/conversations 413 \S+ tenant=\S+ key=\S+ "
+                         rf"request_id={headers['X-Request-Id']}", server.log())
+    assert not server.problems(), "\n".join(server.problems()[:20])

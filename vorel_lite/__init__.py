@@ -11,6 +11,7 @@ def create_app(test_config=None):
     from . import (auth, cli, config, db, errors, health, idempotency, keycache, limits, metrics,
                    outbound, requestlog)
     from . import api, console, docs
+    from .body import limit_unsized_bodies
     from .flask_app import App
     from .api import analytics, appointments, conversations, crm, events, leads, offerings
     from .openapi import document
@@ -33,6 +34,7 @@ def create_app(test_config=None):
     if trusted:
         # The scheme too: over HTTPS the console's forms also check the Referer (Flask-WTF).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
+    app.wsgi_app = limit_unsized_bodies(app)
     # Under /api/v1 every answer is JSON: a doubled slash is a 404, not a redirect to HTML.
     app.url_map.merge_slashes = False
     # The instance folder holds the database, the secret key and the demo key: owner only.

@@ -3,10 +3,12 @@
 waitress reads a whole request (headers and body) on its event loop before a worker thread
 runs the app, so a slow client costs a connection, not a thread: with enough connections
 allowed, a few hundred slow clients leave everyone else served. A body larger than
-MAX_CONTENT_LENGTH is refused from its Content-Length, before it is read. The refusals
-waitress answers itself (400, 413, 431, 500, 501) are answered as the app answers its own:
-the console's page on the console's paths, the API's JSON envelope elsewhere, each with an
-X-Request-Id and its line in the request log (no X-RateLimit-*: the limiter never ran).
+MAX_CONTENT_LENGTH is refused from its Content-Length, before it is read; a chunked one once
+waitress has received that much, its chunks' framing counted (so one within a few bytes of
+the limit is refused too). The refusals waitress answers itself (400, 413, 431, 500, 501)
+are answered as the app answers its own: the console's page on the console's paths, the
+API's JSON envelope elsewhere, each with an X-Request-Id and its line in the request log (no
+X-RateLimit-*: the limiter never ran).
 """
 import json
 import logging
@@ -19,7 +21,7 @@ from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import InternalServerError, RequestHeaderFieldsTooLarge
 from werkzeug.exceptions import default_exceptions
 
-from .console.blueprint import console_sections, harden, show_error
+from .console.blueprint import console_sections, harden, is_console_path, show_error
 from .errors import envelope
 from .requestlog import log_request, request_id_for
 
@@ -50,11 +52,6 @@ def environ_of(task, request):
         return None  # refused before its request line was parsed: waitress never set it
 
 
-def is_console_path(path, sections):
-    """Tell whether path is the console's, by the rule of the console's answer_unrouted."""
-    return path == "/" or path.split("/")[1] in sections
-
-
 def console_page(app, environ, status):
     """Return (headers, body) of the console's page for status, as an unrouted error gets it."""
     # Without the client's cookies: no session to open and no operator to read from the
@@ -83,7 +80,7 @@ def answer(task, environ, path):
             return console_page(channel.app, environ, error.code)
         except Exception:  # noqa: BLE001
             log.exception("the console's page for a %s could not be made", error.code)
-    return json_envelope(error, channel.server.adj.max_request_body_size)
+    return json_envelope(error, channel.app.config["MAX_CONTENT_LENGTH"])
 
 
 class RefusalTask(ErrorTask):
@@ -119,7 +116,8 @@ def make_server(app, host, port, threads):
     config = app.config
     server = waitress.create_server(
         app, host=host, port=port, threads=threads, ident="vorel-lite",
-        max_request_body_size=config["MAX_CONTENT_LENGTH"],
+        # waitress refuses max_request_body_size bytes or more; the app allows the limit itself.
+        max_request_body_size=config["MAX_CONTENT_LENGTH"] + 1,
         connection_limit=config["SERVE_CONNECTION_LIMIT"],
         channel_timeout=config["SERVE_CHANNEL_TIMEOUT"])
     # One listening socket per address host resolves to (MultiSocketServer), or just one.

@@ -93,6 +93,11 @@ def console_sections(app):
                      if rule.endpoint.startswith(f"{bp.name}.")) - {""}
 
 
+def is_console_path(path, sections):
+    """Tell whether path is the console's: "/" or under one of its sections."""
+    return path == "/" or path.split("/")[1] in sections
+
+
 def answer_unrouted(app):
     """Make a 404 or 405 under the console's sections its page; elsewhere, the API's envelope."""
     sections = console_sections(app)
@@ -100,8 +105,7 @@ def answer_unrouted(app):
     def show_routing_error(error):
         # Routing errors belong to no blueprint, so the path decides, never Accept: a
         # browser's unknown /api/v2/x is still the API's (JSON), /settings/x the console's.
-        path = request.path
-        if path == "/" or path.split("/")[1] in sections:
+        if is_console_path(request.path, sections):
             # A routing error runs none of the blueprint's after_request hooks: add its headers.
             return harden(show_error(error))
         return handle_http_exception(error)
