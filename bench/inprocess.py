@@ -17,10 +17,12 @@ from endpoints import Filler
 
 def quiet_request_log():
     """Send vorel-lite's request log to /dev/null: formatted and written, as in production."""
+    from vorel_lite import requestlog
+
     logger = logging.getLogger("vorel_lite")
     if not logger.handlers:
         handler = logging.StreamHandler(open(os.devnull, "w"))
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(requestlog.StderrFormatter(requestlog.STDERR_FORMAT))
         logger.addHandler(handler)
         logger.propagate = False
 

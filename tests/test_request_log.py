@@ -6,6 +6,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask, g
 
+from vorel_lite import requestlog
 from vorel_lite.requestlog import LOGGED_AS_IS, PATH_SAFE, start_request
 
 
@@ -67,3 +68,35 @@ def test_a_console_request_is_logged_with_the_operators_tenant(app, client, capl
     lines = [r.getMessage() for r in caplog.records if r.name == "vorel_lite.requests"]
     assert " tenant=- key=- " in lines[0]  # signed out: nobody's
     assert "GET /leads 200" in lines[-1] and f" tenant={tenant_id} key=- " in lines[-1]
+
+
+def test_the_line_is_a_standard_record_of_this_module(client, caplog):
+    caplog.set_level(logging.INFO, logger="vorel_lite")
+    response = client.get("/api/v1/leads", headers={"X-Request-Id": "req-7"})
+    (record,) = [r for r in caplog.records if r.name == "vorel_lite.requests"]
+    assert record.levelno == logging.INFO and record.funcName == "log_request"
+    assert record.pathname == requestlog.__file__ and record.lineno == requestlog.LOG_REQUEST_LINE
+    method, path, status, duration, tenant, key, request_id = record.getMessage().split(" ")
+    assert (method, path, status) == ("GET", "/api/v1/leads", "401")
+    assert (tenant, key) == ("tenant=-", "key=-")
+    assert duration.endswith("ms") and request_id == "request_id=req-7"
+    assert response.headers["X-Request-Id"] == "req-7"
+
+
+def test_no_record_is_made_below_the_logs_level(client, caplog):
+    caplog.set_level(logging.WARNING, logger="vorel_lite")
+    client.get("/api/v1/leads")
+    assert not [r for r in caplog.records if r.name == "vorel_lite.requests"]
+
+
+@pytest.mark.parametrize("created", [0.0, 1.5, 1764547200.999, 1764547201.0, 1764547201.25,
+                                     1764547200.5])
+def test_the_stderr_formatter_writes_what_loggings_own_writes(created):
+    mine = requestlog.StderrFormatter(requestlog.STDERR_FORMAT)
+    stock = logging.Formatter(requestlog.STDERR_FORMAT)
+    record = logging.LogRecord("vorel_lite.x", logging.INFO, __file__, 1, "m %s", ("a",), None)
+    # Formatted in this order, each second's text is reused or made again as it must be.
+    for when in (created, created + 0.001, created + 1, created):
+        record.created, record.msecs = when, (when - int(when)) * 1000
+        assert mine.format(record) == stock.format(record)
+        assert mine.formatTime(record, "%H") == stock.formatTime(record, "%H")

@@ -13,6 +13,9 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # What quote() below leaves as it is: a path made only of these is logged unchanged.
 PATH_SAFE = "/:@!$&'()*+,;=~"
 LOGGED_AS_IS = re.compile(r"[A-Za-z0-9_.\-%s]*" % re.escape(PATH_SAFE))
+LINE = "%s %s %s %.1fms tenant=%s key=%s request_id=%s"
+# How vorel-lite's records are written to stderr (unless its logger has a handler already).
+STDERR_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def request_id_for(offered):
@@ -46,10 +49,35 @@ def log_request(method, path, status, elapsed_ms, tenant, key_prefix, request_id
     """Log a request's one line (also for the refusals the server answers without the app)."""
     # The path is the client's text: percent-encoded again (a space, a newline, a NUL...), so
     # it cannot add fields to the line or split it.
+    if not log.isEnabledFor(logging.INFO):
+        return
     if not LOGGED_AS_IS.fullmatch(path):
         path = quote(path, safe=PATH_SAFE, errors="backslashreplace")
-    log.info("%s %s %s %.1fms tenant=%s key=%s request_id=%s", method, path, status,
-             elapsed_ms, tenant, key_prefix, request_id)
+    # The record made here, as Logger.info makes it but for the caller's file and line, which
+    # it finds by walking the stack (a quarter of a line's cost): they are always this
+    # function's own.
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, LOG_REQUEST_LINE, LINE,
+                              (method, path, status, elapsed_ms, tenant, key_prefix,
+                               request_id), None, "log_request"))
+
+
+LOG_REQUEST_LINE = log_request.__code__.co_firstlineno
+
+
+class StderrFormatter(logging.Formatter):
+    """logging.Formatter, writing each second's date and time once, not on every record."""
+
+    _second = (None, "")
+
+    def formatTime(self, record, datefmt=None):
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second, text = self._second
+        if second != int(record.created):
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = second, text
+        return self.default_msec_format % (text, record.msecs)
 
 
 def log_to_stderr(logger):
@@ -58,7 +86,7 @@ def log_to_stderr(logger):
     if any(not isinstance(h, logging.NullHandler) for h in logger.handlers):
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(StderrFormatter(STDERR_FORMAT))
     logger.addHandler(handler)
     # Servers such as waitress configure the root logger too: one line per record.
     logger.propagate = False
