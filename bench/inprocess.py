@@ -47,20 +47,26 @@ def compare(kinds, seconds, block=0.5, warmup=50):
     turn, so that whatever else the machine does weighs on all of them alike.
     """
     durations = {endpoint.name: [] for endpoint, _ in kinds}
+    # Each round's mean per kind: a ratio within a round compares blocks run side by side.
+    round_means = {endpoint.name: [] for endpoint, _ in kinds}
     for endpoint, sender in kinds:
         sender.timed(endpoint, warmup)
     for _ in range(max(1, round(seconds / block))):
         for endpoint, sender in kinds:
             deadline = time.perf_counter() + block
+            timed = []
             while time.perf_counter() < deadline:
-                durations[endpoint.name] += sender.timed(endpoint, 1)
+                timed += sender.timed(endpoint, 1)
+            durations[endpoint.name] += timed
+            round_means[endpoint.name].append(statistics.fmean(timed))
     reference = statistics.fmean(durations[kinds[0][0].name])
     rows = []
     for endpoint, _ in kinds:
         summary = summarize(durations[endpoint.name])
         mean = summary["mean"] / 1000
         rows.append({"endpoint": endpoint.name, "rps": 1 / mean, "ratio": reference / mean,
-                     "p50": summary["p50"], "p99": summary["p99"], "count": summary["count"]})
+                     "p50": summary["p50"], "p99": summary["p99"], "count": summary["count"],
+                     "round_means": round_means[endpoint.name]})
     return rows
 
 

@@ -25,7 +25,14 @@ def floor_costs(inprocess):
     by = {row["endpoint"]: row for row in inprocess}
 
     def cost(name, reference):
-        return by[reference]["rps"] / by[name]["rps"] if name in by and reference in by else None
+        if name not in by or reference not in by:
+            return None
+        ours, theirs = by[name].get("round_means"), by[reference].get("round_means")
+        if ours and theirs and len(ours) == len(theirs):
+            # The median over the rounds of the ratio within each: a burst of other work
+            # weighs on one round's pair alike, where it would skew the means of the whole run.
+            return statistics.median(a / b for a, b in zip(ours, theirs))
+        return by[reference]["rps"] / by[name]["rps"]  # a run from before the rounds were kept
 
     return [(name, bare, target,
              [cost(name, bare), cost(pipeline, bare), cost(name, pipeline)])
@@ -146,7 +153,8 @@ create and the bare read of [bench/bare_app.py](../bench/bare_app.py), which do 
 only what no create or read can skip, and against their pipeline floors
 ([bench/pipeline_floor.py](../bench/pipeline_floor.py)): vorel-lite's app with every hook
 (key check, rate limiter and its headers, request log, the same scope) around exactly the
-bare route's sqlite3 work. Each cost is one kind's µs per request over another's.
+bare route's sqlite3 work. Each cost is one kind's mean µs per request over another's within
+each round of blocks (the two measured side by side), the median over the rounds.
 **pipeline floor / bare** is what no change to the create's or the read's own code can go
 below while the pipeline stays; **vorel-lite / pipeline floor** is what that code costs
 (validation, ORM, events). Where a target is not met, the last column says which of the two

@@ -246,6 +246,20 @@ def test_the_floor_table_says_what_stops_each_target_and_reads_runs_without_pipe
     assert section.floor_rows([{"endpoint": "POST /api/v1/leads", "rps": 1}]) == []
 
 
+def test_each_floor_cost_is_the_median_of_the_ratios_within_each_round():
+    section = bench_module("references_section")
+    # A burst of other work in the third round: the ratio within it is off, the median is not.
+    rounds = {"bare read (sqlite3, nothing else)": [1.0, 1.0, 5.0],
+              "pipeline floor (bare read's sqlite3)": [1.5, 1.5, 20.0],
+              "GET /api/v1/leads/{id}": [2.0, 2.0, 30.0]}
+    rows = section.floor_rows([{"endpoint": name, "rps": 3 / sum(means), "round_means": means}
+                               for name, means in rounds.items()])
+    assert rows[0][1:] == ["<= 2.0x", "2.00x", "1.50x", "1.33x", "yes"]
+    # Means over the whole run would have said 4.86x.
+    assert section.floor_rows([{"endpoint": name, "rps": 3 / sum(means)}
+                               for name, means in rounds.items()])[0][2] == "4.86x"
+
+
 def test_the_parts_table_has_the_pipeline_floors_and_reads_runs_without_them():
     sections, endpoints = bench_module("sections"), bench_module("endpoints")
     names = [endpoint.name for endpoint in endpoints.PART_ENDPOINTS]

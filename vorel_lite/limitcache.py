@@ -4,8 +4,11 @@ Flask-Limiter 4.1 parses each limit string, builds its limit objects and walks t
 and exemption tables again on every request. ResolvedOnce remembers what its LimitManager
 answered, keyed on the question, the request's method and the current value of each limit
 given as a callable (our settings), and forgets it all whenever a limit, an exemption or a hint
-is registered. LimitManager lives in a private module: setup.cfg pins Flask-Limiter to 4.1.x,
-and tests/test_limit_cache.py checks the behaviour relied on against the stock manager.
+is registered. With each answer it keeps a Plan: what Flask-Limiter then works out the same
+way on every request (the limits in checking order, their scopes, their storage keys), from
+which ResolvingLimiter checks a request. LimitManager lives in a private module and the
+check overrides two private methods: setup.cfg pins Flask-Limiter to 4.1.x, and
+tests/test_limit_cache.py replays every kind of limit through stock Flask-Limiter and ours.
 """
 import dataclasses
 import itertools
