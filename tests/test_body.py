@@ -57,6 +57,27 @@ def test_a_surrogate_in_raw_utf8_is_refused(client, auth, conversation):
     assert error["fields"] == {"name": ["the text contains an unpaired UTF-16 surrogate."]}
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32",
+                                      "utf-32-le"])
+def test_a_body_in_another_encoding_than_utf8_is_refused(client, auth, conversation, encoding):
+    body = json.dumps({"conversation_id": conversation["id"], "name": "Layla"}).encode(encoding)
+    response = client.post(LEADS, headers={**auth, "Content-Type": "application/json"},
+                           data=body)
+    error = assert_error(response, 400, "bad_request")
+    assert error["message"].startswith("Request body is not valid JSON")
+
+
+def test_a_utf8_body_with_a_byte_order_mark_is_taken_and_bad_utf8_named(
+        client, auth, conversation):
+    body = json.dumps({"conversation_id": conversation["id"], "name": "Layla"}).encode(
+        "utf-8-sig")
+    headers = {**auth, "Content-Type": "application/json"}
+    assert client.post(LEADS, headers=headers, data=body).status_code == 201
+    error = assert_error(client.post(LEADS, headers=headers, data=b'{"name": "\xff"}'), 400,
+                         "bad_request")
+    assert error["message"] == "Request body is not valid JSON: it must be UTF-8 (byte 10 is not)."
+
+
 @pytest.mark.parametrize("levels, status", [(29, 201), (30, 400)])
 def test_nesting_is_refused_past_the_limit_and_only_past_it(client, auth, conversation, levels,
                                                             status):
