@@ -1,7 +1,8 @@
 """The request's objects found without Flask's proxies are the ones the proxies give."""
 from flask import Flask, current_app, g, request
 
-from vorel_lite.context import app_or_none, current_request, request_context, request_globals
+from vorel_lite.context import (app_extension, app_or_none, current_request, request_context,
+                                request_globals)
 from vorel_lite.flask_app import App
 
 
@@ -16,6 +17,13 @@ def test_each_helper_gives_what_flasks_proxy_gives(app):
     with app.app_context():
         assert app_or_none() is app and request_globals() is g._get_current_object()
     assert app_or_none() is None
+
+
+def test_an_extension_of_the_current_app_or_the_default(app):
+    assert app_extension("vorel_key_cache", "none") == "none"
+    with app.app_context():
+        assert app_extension("vorel_key_cache") is app.extensions["vorel_key_cache"]
+        assert app_extension("not-there") is None and app_extension("not-there", 3) == 3
 
 
 def test_the_app_remembers_whether_each_callable_is_sync(monkeypatch):

@@ -26,3 +26,9 @@ def app_or_none():
     """Return the current app, or None outside an app context."""
     context = _cv_app.get(None)
     return None if context is None else context.app
+
+
+def app_extension(name, default=None):
+    """Return the current app's extensions[name]; default outside an app context or if unset."""
+    context = _cv_app.get(None)
+    return default if context is None else context.app.extensions.get(name, default)

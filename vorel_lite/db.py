@@ -12,7 +12,7 @@ from peewee import DatabaseProxy, InterfaceError, OperationalError, SqliteDataba
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledSqliteDatabase
 
-from .context import app_or_none
+from .context import app_extension
 from .migrations import upgrade
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,7 @@ class AppDatabaseProxy(DatabaseProxy):
 
     @property
     def obj(self):
-        app = app_or_none()
-        return self._latest if app is None else app.extensions.get("vorel_db", self._latest)
+        return app_extension("vorel_db", self._latest)
 
     @obj.setter
     def obj(self, database):

@@ -149,10 +149,11 @@ def store_answer(response):
     forget (a failed CRM push). What a request that ran found (a 404 for a linked id, a 409)
     is its answer.
     """
-    claim_id = request_globals().get("idempotency_claim")
+    state = request_globals()
+    claim_id = state.get("idempotency_claim")
     if claim_id is None:
         return response
-    if (not g.get("request_ran") or g.get("idempotency_forget")
+    if (not state.get("request_ran") or state.get("idempotency_forget")
             or response.status_code >= 500 or response.status_code == 429):
         release(claim_id)
     else:
@@ -161,7 +162,7 @@ def store_answer(response):
                                    response_body=response.get_data(as_text=True))
              .where(IdempotencyKey.id == claim_id)
              .execute())
-    g.idempotency_claim = None
+    state.idempotency_claim = None
     return response
 
 
@@ -172,12 +173,13 @@ def release(claim_id):
 
 def release_unfinished(exc=None):
     """Give back a key whose answer was never stored, so it is not 'in progress' for a day."""
-    claim_id = request_globals().get("idempotency_claim")
+    state = request_globals()
+    claim_id = state.get("idempotency_claim")
     if claim_id is None:
         return
-    g.idempotency_claim = None
+    state.idempotency_claim = None
     try:
         release(claim_id)
     except DatabaseError:
         log.exception("could not release idempotency key row %s, request_id=%s",
-                      claim_id, g.get("request_id"))
+                      claim_id, state.get("request_id"))

@@ -4,7 +4,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from .context import app_or_none
+from .context import app_extension
 
 # Seconds a key's row is trusted, counted from before it was read: a revocation committed
 # elsewhere is seen by every process within this time, with room to spare under one second.
@@ -60,5 +60,4 @@ def init_app(app):
 
 def key_cache():
     """Return the current app's key cache, or None outside an app or before init_app."""
-    app = app_or_none()
-    return None if app is None else app.extensions.get("vorel_key_cache")
+    return app_extension("vorel_key_cache")
