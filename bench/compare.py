@@ -20,7 +20,8 @@ import loadgen
 import references
 from references_section import references_headline, references_section, replace_section
 
-KINDS = (endpoints.BARE.name, endpoints.FLOOR.name, endpoints.BARE_READ.name,
+KINDS = (endpoints.BARE.name, endpoints.FLOOR.name, endpoints.PIPELINE_CREATE.name,
+         endpoints.VALIDATED_CREATE.name, endpoints.BARE_READ.name, endpoints.PIPELINE_READ.name,
          endpoints.ENDPOINTS[0].name, endpoints.ENDPOINTS[1].name)
 
 

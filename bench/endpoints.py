@@ -90,10 +90,13 @@ BARE = Endpoint("bare route (constant JSON)", "GET", "/bare")
 FLOOR = Endpoint("bare create (sqlite3, nothing else)", "POST", "/bare-write", LEAD_BODY, 201)
 # The floor of a read (in-process only): the lead selected by id and tenant by a bare route.
 BARE_READ = Endpoint("bare read (sqlite3, nothing else)", "GET", "/bare-read/{lead}")
-# The pipeline floors (in-process only, bench/pipeline_floor.py): vorel-lite's app and every
-# hook of POST /api/v1/leads / GET /api/v1/leads/{id}, around the bare create's / read's work.
+# The pipeline floors (bench/pipeline_floor.py): vorel-lite's app and every hook of
+# POST /api/v1/leads / GET /api/v1/leads/{id}, around the bare create's / read's work; the
+# validated one loads the body with the create's marshmallow schema first.
 PIPELINE_CREATE = Endpoint("pipeline floor (bare create's sqlite3)", "POST",
                            "/api/v1/bench-floor/leads", LEAD_BODY, 201)
+VALIDATED_CREATE = Endpoint("validated floor (bare create's sqlite3)", "POST",
+                            "/api/v1/bench-floor/validated-leads", LEAD_BODY, 201)
 PIPELINE_READ = Endpoint("pipeline floor (bare read's sqlite3)", "GET",
                          "/api/v1/bench-floor/leads/{lead}")
 

@@ -4,8 +4,11 @@ vorel-lite (gunicorn, plan.reference_workers workers of plan's class) creates an
 mocks vorel-lite's own served document (it validates the bearer header and the body, stores
 nothing and answers the document's example); json-server 0.17 creates and reads leads in a
 file of plan.json_server_rows of them (restarted on a fresh file every round, since each
-create rewrites the file). Each round measures all five in turn, so that the machine's other
-work weighs on all of them alike; ratios are taken within a round.
+create rewrites the file). The pipeline floors (bench/pipeline_floor.py: vorel-lite's
+pipeline around the bare create's and read's sqlite3 work, the create's body validated) run
+under the same gunicorn settings: what vorel-lite could reach at best. Each round measures
+all seven in turn, so that the machine's other work weighs on all of them alike; ratios are
+taken within a round.
 """
 import http.client
 
@@ -14,11 +17,14 @@ import endpoints
 import loadgen
 import npm_servers
 import servers
+from references_section import FLOOR_SUBJECT
 from seed import lead_id
 
 VOREL_CREATE, VOREL_READ = endpoints.ENDPOINTS[0], endpoints.ENDPOINTS[1]
+FLOOR_CREATE, FLOOR_READ = endpoints.VALIDATED_CREATE, endpoints.PIPELINE_READ
 SUBJECTS = (("vorel-lite", "create"), ("vorel-lite", "read"), ("Prism", "create"),
-            ("json-server", "create"), ("json-server", "read"))
+            ("json-server", "create"), ("json-server", "read"),
+            (FLOOR_SUBJECT, "create"), (FLOOR_SUBJECT, "read"))
 
 
 def run_references(http, plan, log):
@@ -34,8 +40,12 @@ def run_references(http, plan, log):
     rows = []
     with servers.Gunicorn("app:create_app()", plan.reference_workers,
                           directory / "vorel-lite.log", http.env(),
-                          **plan.gunicorn_options()) as vorel:
+                          **plan.gunicorn_options()) as vorel, \
+            servers.Gunicorn("pipeline_floor:create_app()", plan.reference_workers,
+                             directory / "pipeline-floor.log", http.env(),
+                             **plan.gunicorn_options()) as floor:
         vorel.wait_until_serving("/api/v1/leads?limit=1", http.keys[0])
+        floor.wait_until_serving("/api/v1/leads?limit=1", http.keys[0])
         document = directory / "openapi.json"
         document.write_bytes(fetch(vorel.port, "GET", "/api/v1/openapi.json")[1])
         with npm_servers.prism(binaries, document, directory / "prism.log") as prism:
@@ -51,18 +61,20 @@ def run_references(http, plan, log):
                     runs = ((vorel, VOREL_CREATE, http.wrk), (vorel, VOREL_READ, http.wrk),
                             (prism, endpoints.PRISM_CREATE, other(reference_target)),
                             (store, endpoints.JSON_SERVER_CREATE, other(reference_target)),
-                            (store, endpoints.JSON_SERVER_READ, other(reference_target)))
+                            (store, endpoints.JSON_SERVER_READ, other(reference_target)),
+                            (floor, FLOOR_CREATE, http.wrk), (floor, FLOOR_READ, http.wrk))
                     for (subject, operation), (server, endpoint, wrk) in zip(SUBJECTS, runs):
                         row = measure(wrk, server, endpoint, plan)
                         row.update(subject=subject, operation=operation, round=number + 1)
                         rows.append(row)
                         log(f"round {number + 1} {subject} {operation}: {row['rps']:.0f} req/s, "
                             f"p99 {row['p99']:.1f} ms, failed {row['failed']}")
-        problems = vorel.problems()
+        problems = vorel.problems() + floor.problems()
         if problems:
             raise RuntimeError("the server logged failures:\n" + "\n".join(problems[:20]))
     return {"workers": plan.reference_workers, "worker_class": plan.worker_class,
-            "worker_threads": plan.worker_threads, "rounds": plan.reference_rounds,
+            "worker_threads": plan.worker_threads, "reuse_port": plan.reuse_port,
+            "rounds": plan.reference_rounds,
             "json_server_rows": plan.json_server_rows,
             "versions": {name: npm_servers.version(binaries, name)
                          for name in ("@stoplight/prism-cli", "json-server")},

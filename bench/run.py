@@ -6,9 +6,9 @@ docs/benchmarks.md and docs/latency-vs-size.png.
 Phases, in order (each is described in the document it writes):
   1. HTTP: wrk against gunicorn (1, 2, 4 workers, run as the README says: Plan.worker_class)
      serving vorel-lite and the bare route;
-  1a. references (issue 11): vorel-lite at 2 workers against Prism's mock and json-server,
-     interleaved (installed with npm into a cache folder the first time; skipped, with a
-     line saying so, without npm); see references.py;
+  1a. references (issue 11): vorel-lite and its pipeline floors at 2 workers against Prism's
+     mock and json-server, interleaved (installed with npm into a cache folder the first
+     time; skipped, with a line saying so, without npm); see references.py;
   1b. PostgreSQL: create, get and list on a throw-away PostgreSQL database beside the same on
      SQLite, at 1, 2 and 4 workers, then two instances sharing PostgreSQL and Redis; each
      against the bare route of the same set-up (VOREL_BENCH_DATABASE_URL: the server, default
@@ -89,13 +89,17 @@ class Plan:
     # connections alive, as Node's servers do; "sync" closes each after one answer.
     worker_class: str = "gthread"
     worker_threads: int = 4  # gunicorn --threads, per worker
+    # gunicorn --reuse-port, as the README: a listening socket per worker, the kernel spreading
+    # connections over them (with one shared socket, one worker often took all of wrk's 16).
+    reuse_port: bool = True
     reference_workers: int = 2  # of vorel-lite against Prism and json-server (issue 11)
-    reference_rounds: int = 3  # of the five runs against Prism and json-server, interleaved
+    reference_rounds: int = 3  # of the seven runs against Prism, json-server and the floors
     json_server_rows: int = 1_000  # leads in json-server's file
 
     def gunicorn_options(self):
         """servers.Gunicorn's worker options of this plan."""
-        return {"worker_class": self.worker_class, "threads": self.worker_threads}
+        return {"worker_class": self.worker_class, "threads": self.worker_threads,
+                "reuse_port": self.reuse_port}
 
 
 INPROCESS_BLOCK = 0.5  # seconds of back-to-back requests to one endpoint, in turn
@@ -480,7 +484,8 @@ def inprocess_kinds(http, **settings):
     bare_app = inprocess.bare_app(http.path, http.tenant)
     floor = inprocess.Client(bare_app, filler=filler)
     kinds = [(endpoints.BARE, inprocess.Client(bare_app)), (endpoints.FLOOR, floor),
-             (endpoints.PIPELINE_CREATE, client), (endpoints.BARE_READ, floor),
+             (endpoints.PIPELINE_CREATE, client), (endpoints.VALIDATED_CREATE, client),
+             (endpoints.BARE_READ, floor),
              (endpoints.PIPELINE_READ, client)]
     return app, filler, client, kinds + [(endpoint, client) for endpoint in endpoints.ENDPOINTS]
 

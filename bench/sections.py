@@ -99,7 +99,8 @@ floor of a read: a bare route selecting the lead by id and tenant with sqlite3 a
 it as JSON, the same way bare, against which `GET /api/v1/leads/{{id}}` is measured. Each
 is followed by its pipeline floor ([bench/pipeline_floor.py](../bench/pipeline_floor.py)):
 the same sqlite3 work as the view of a route the bench adds to its own vorel-lite app, behind
-the key check, scope, rate limiter, request log and every other hook of the real endpoint;
+the key check, scope, rate limiter, request log and every other hook of the real endpoint
+(the create's also once more with its body validated as `POST /api/v1/leads` validates it);
 the section on issue 11 above gives, per target, the endpoint and its pipeline floor as
 multiples of the bare route.
 

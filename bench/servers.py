@@ -41,10 +41,12 @@ class Gunicorn:
     """`gunicorn -w N -k CLASS` of vorel-lite's or the bare app, in its own session.
 
     worker_class: "sync" (a connection per request), or "gthread" with threads per worker,
-    which keeps connections alive between requests.
+    which keeps connections alive between requests. reuse_port: each worker listens on its own
+    socket (SO_REUSEPORT), so the kernel spreads new connections over the workers.
     """
 
-    def __init__(self, app, workers, log_path, env=None, worker_class="sync", threads=1):
+    def __init__(self, app, workers, log_path, env=None, worker_class="sync", threads=1,
+                 reuse_port=False):
         self.workers = workers
         self.worker_class = worker_class
         self.threads = threads
@@ -57,7 +59,7 @@ class Gunicorn:
         full_env["PYTHONUNBUFFERED"] = "1"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", worker_class,
-             "--threads", str(threads),
+             "--threads", str(threads), *(["--reuse-port"] if reuse_port else []),
              "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--backlog", "2048",
              # No control socket in $HOME, shared with every other gunicorn of the user.
              "--no-control-socket", "--pythonpath", str(BENCH), app],

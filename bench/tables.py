@@ -28,5 +28,6 @@ def serving(plan):
     if worker_class == "sync":
         return "`-k sync` (each connection closed after one answer: wrk connects anew for " \
             "every request)"
-    return (f"`-k {worker_class} --threads {plan.get('worker_threads', 1)}` (connections kept "
-            f"alive between requests, as the README runs it)")
+    reuse_port = " --reuse-port" if plan.get("reuse_port") else ""
+    return (f"`-k {worker_class} --threads {plan.get('worker_threads', 1)}{reuse_port}` "
+            f"(connections kept alive between requests, as the README runs it)")

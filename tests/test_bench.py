@@ -35,8 +35,9 @@ def test_quick_bench_measures_every_endpoint_against_both_references_and_the_flo
     lines = [line for line in result.stdout.splitlines() if not line.startswith("bench:")]
     table = lines[:lines.index("")]
     measured = {line[:40].strip(): line[40:].split() for line in table[1:]}
-    expected = [endpoints.BARE, endpoints.FLOOR, endpoints.PIPELINE_CREATE, endpoints.BARE_READ,
-                endpoints.PIPELINE_READ, *endpoints.ENDPOINTS]
+    expected = [endpoints.BARE, endpoints.FLOOR, endpoints.PIPELINE_CREATE,
+                endpoints.VALIDATED_CREATE, endpoints.BARE_READ, endpoints.PIPELINE_READ,
+                *endpoints.ENDPOINTS]
     assert list(measured) == [endpoint.name for endpoint in expected]
     for name, (us, p50, ratio) in measured.items():
         assert float(us) > 0 and float(p50) > 0 and ratio.endswith("%"), name
@@ -46,9 +47,11 @@ def test_quick_bench_measures_every_endpoint_against_both_references_and_the_flo
     assert [line.split(" | ")[:2] for line in targets[3:]] == [
         ["| `POST /api/v1/leads` / bare create (sqlite3, nothing else)", "<= 1.5x"],
         ["| `GET /api/v1/leads/{id}` / bare read (sqlite3, nothing else)", "<= 2.0x"]]
-    for line in targets[3:]:
+    # The read has no body to validate: no validated floor.
+    for line, costs in zip(targets[3:], ([2, 3, 4, 5], [2, 3, 5])):
         cells = line.strip("| ").split(" | ")
-        assert all(cost.endswith("x") and float(cost[:-1]) > 0 for cost in cells[2:5]), line
+        assert all(cells[n].endswith("x") and float(cells[n][:-1]) > 0 for n in costs), line
+    assert targets[4].strip("| ").split(" | ")[4] == "-"
 
 
 def run_row(endpoint, database, workers, rps, bare_rps, **cores):
@@ -185,10 +188,13 @@ def references_results():
                  reference_row("vorel-lite", "read", number, 900),
                  reference_row("Prism", "create", number, prism),
                  reference_row("json-server", "create", number, store_create, failed=1),
-                 reference_row("json-server", "read", number, 1800)]
+                 reference_row("json-server", "read", number, 1800),
+                 reference_row("pipeline floor", "create", number, 800),
+                 reference_row("pipeline floor", "read", number, 1700 + 100 * number)]
     inprocess = [{"endpoint": name, "rps": rps} for name, rps in (
         ("bare route (constant JSON)", 8000), ("bare create (sqlite3, nothing else)", 3000),
         ("pipeline floor (bare create's sqlite3)", 1500),
+        ("validated floor (bare create's sqlite3)", 1250),
         ("bare read (sqlite3, nothing else)", 4000),
         ("pipeline floor (bare read's sqlite3)", 3200), ("POST /api/v1/leads", 1200),
         ("GET /api/v1/leads/{id}", 2500))]
@@ -206,27 +212,33 @@ def test_the_references_table_gives_ratios_within_each_round_and_the_floors():
     lines = [line for line in text.splitlines() if line.startswith("| ")]
     assert lines[:4] == [
         "| endpoint | target | vorel-lite / bare | pipeline floor / bare "
-        "| vorel-lite / pipeline floor | met |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-        # 3000 / 1200; 3000 / 1500; 1500 / 1200.
+        "| validated floor / bare | vorel-lite / pipeline floor | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        # 3000 / 1200; 3000 / 1500; 3000 / 1250; 1500 / 1200.
         "| `POST /api/v1/leads` / bare create (sqlite3, nothing else) | <= 1.5x | 2.50x | 2.00x "
-        "| 1.25x | no: the pipeline floor alone is 2.00x |",
+        "| 2.40x | 1.25x | no: the pipeline floor with the body validated alone is 2.40x |",
         "| `GET /api/v1/leads/{id}` / bare read (sqlite3, nothing else) | <= 2.0x | 1.60x "
-        "| 1.25x | 1.28x | yes |"]
+        "| 1.25x | - | 1.28x | yes |"]
     assert "| json-server | create | 150 (100-200) | 10.0 | 20.0 | 3 | 0.90 |" in lines
     # Ratios are of the same round: 0.5, 0.6, 0.5 against Prism; 2.5, 4.0, 4.5 against
     # json-server's creates (not the ratio of the medians, 500 / 150).
+    # The floors: 0.8, 0.8, 0.89 of Prism; 4.0, 5.33, 8.0 of json-server's creates; 1.0,
+    # 1.06, 1.11 of its reads (the read's floor is not under its target: our code stops it).
     assert lines[-3:] == [
-        "| vorel-lite create / Prism create | 0.50x (0.50-0.60x) | >= 1.0x | no |",
-        "| vorel-lite create / json-server create | 4.00x (2.50-4.50x) | >= 3x (keep) | yes |",
-        "| vorel-lite read / json-server read | 0.50x (0.50-0.50x) | >= 1.0x | no |"]
+        "| vorel-lite create / Prism create | 0.50x (0.50-0.60x) | 0.80x (0.80-0.89x) | >= 1.0x "
+        "| no: the pipeline floor alone is 0.80x |",
+        "| vorel-lite create / json-server create | 4.00x (2.50-4.50x) | 5.33x (4.00-8.00x) "
+        "| >= 3x (keep) | yes |",
+        "| vorel-lite read / json-server read | 0.50x (0.50-0.50x) | 1.06x (1.00-1.11x) "
+        "| >= 1.0x | no: vorel-lite's own code |"]
     assert "@stoplight/prism-cli 5.14.2, json-server 0.17.4." in text
     assert " ".join(text.split()).count(
         "with 2 workers, `-k gthread --threads 4` (connections kept alive between requests, as "
         "the README runs it)") == 1
     assert section.references_headline(references_results()) == (
         "- issue 11: in-process `POST /api/v1/leads` 2.50x the bare create (sqlite3, nothing "
-        "else) (pipeline floor 2.00x, own code 1.25x), `GET /api/v1/leads/{id}` 1.60x the bare "
+        "else) (pipeline floor 2.00x, with the body validated 2.40x, own code 1.25x), "
+        "`GET /api/v1/leads/{id}` 1.60x the bare "
         "read (sqlite3, nothing else) (pipeline floor 1.25x, own code 1.28x); over HTTP "
         "vorel-lite create / Prism create 0.50x, vorel-lite create / json-server create 4.00x, "
         "vorel-lite read / json-server read 0.50x")
@@ -239,10 +251,18 @@ def test_the_floor_table_says_what_stops_each_target_and_reads_runs_without_pipe
            "bare read (sqlite3, nothing else)": 4000, "GET /api/v1/leads/{id}": 1600}
     rows = section.floor_rows([{"endpoint": name, "rps": value} for name, value in rps.items()])
     # The create's floor (1.25x) is under its target: its own code (1.60x of it) stops it.
-    assert rows[0][1:] == ["<= 1.5x", "2.00x", "1.25x", "1.60x",
+    assert rows[0][1:] == ["<= 1.5x", "2.00x", "1.25x", "-", "1.60x",
                            "no: the endpoint's own code (the pipeline floor is 1.25x)"]
     # A run from before the pipeline floors: the ratio to the bare read alone.
-    assert rows[1][1:] == ["<= 2.0x", "2.50x", "-", "-", "no"]
+    assert rows[1][1:] == ["<= 2.0x", "2.50x", "-", "-", "-", "no"]
+    # The pipeline floor alone over the target; then the validated floor alone over it.
+    over = {**rps, "pipeline floor (bare create's sqlite3)": 1500}
+    assert section.floor_rows([{"endpoint": name, "rps": value} for name, value in over.items()])[
+        0][-1] == "no: the pipeline floor alone is 2.00x"
+    validated = {**rps, "validated floor (bare create's sqlite3)": 1875}
+    assert section.floor_rows([{"endpoint": name, "rps": value}
+                               for name, value in validated.items()])[0][3:] == [
+        "1.25x", "1.60x", "1.60x", "no: the pipeline floor with the body validated alone is 1.60x"]
     assert section.floor_rows([{"endpoint": "POST /api/v1/leads", "rps": 1}]) == []
 
 
@@ -254,7 +274,7 @@ def test_each_floor_cost_is_the_median_of_the_ratios_within_each_round():
               "GET /api/v1/leads/{id}": [2.0, 2.0, 30.0]}
     rows = section.floor_rows([{"endpoint": name, "rps": 3 / sum(means), "round_means": means}
                                for name, means in rounds.items()])
-    assert rows[0][1:] == ["<= 2.0x", "2.00x", "1.50x", "1.33x", "yes"]
+    assert rows[0][1:] == ["<= 2.0x", "2.00x", "1.50x", "-", "1.33x", "yes"]
     # Means over the whole run would have said 4.86x.
     assert section.floor_rows([{"endpoint": name, "rps": 3 / sum(means)}
                                for name, means in rounds.items()])[0][2] == "4.86x"
@@ -436,14 +456,15 @@ def test_the_document_says_how_gunicorn_ran_and_old_runs_read_as_sync_workers():
     serving = bench_module("tables").serving
     run = bench_module("run")
     plan = run.Plan()
-    assert plan.gunicorn_options() == {"worker_class": "gthread", "threads": 4}
-    assert serving(plan.__dict__) == ("`-k gthread --threads 4` (connections kept alive between "
-                                      "requests, as the README runs it)")
+    assert plan.gunicorn_options() == {"worker_class": "gthread", "threads": 4,
+                                       "reuse_port": True}
+    assert serving(plan.__dict__) == ("`-k gthread --threads 4 --reuse-port` (connections kept "
+                                      "alive between requests, as the README runs it)")
     assert serving({}) == serving({"worker_class": "sync", "worker_threads": 1}) == (
         "`-k sync` (each connection closed after one answer: wrk connects anew for every "
         "request)")
     readme = " ".join((ROOT / "README.md").read_text().split())
-    assert f"-k gthread --threads {plan.worker_threads}" in readme
+    assert f"-k gthread --threads {plan.worker_threads} --reuse-port" in readme
 
 
 class SlowOddNumbers(BaseHTTPRequestHandler):

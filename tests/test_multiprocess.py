@@ -39,8 +39,8 @@ UNLIMITED = "1000000 per minute"  # each worker counts alone, so the limits must
 RACERS = 64  # simultaneous creates of the lead of one conversation
 PAIRS = 1000  # distinct conversations, each with its lead: 2,000 creates in all
 CLIENTS = 32  # ... created by this many concurrent clients
-# gunicorn's worker class and threads per worker: the default, and the README's.
-WORKER_CLASSES = {"sync": ("sync", 1), "gthread": ("gthread", 4)}
+# gunicorn's worker class, threads per worker and --reuse-port: the default, and the README's.
+WORKER_CLASSES = {"sync": ("sync", 1, False), "gthread": ("gthread", 4, True)}
 
 
 def provision(tmp_path, url=None):
@@ -101,10 +101,12 @@ class Gunicorn:
     file."""
 
     def __init__(self, tmp_path, url, instance, workers, name="gunicorn", settings=None,
-                 worker_class="sync", threads=1):
-        """url: the database's URL; settings: more VOREL_* ones; threads: per worker."""
+                 worker_class="sync", threads=1, reuse_port=False):
+        """url: the database's URL; settings: more VOREL_* ones; threads: per worker;
+        reuse_port: a listening socket per worker (gunicorn --reuse-port)."""
         self.workers = workers
         self.worker_class = worker_class
+        self.reuse_port = reuse_port
         self.port = free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith("VOREL_")}
         env.update(VOREL_INSTANCE_PATH=str(instance), VOREL_DATABASE_URL=url,
@@ -115,7 +117,8 @@ class Gunicorn:
         self.log_file = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", worker_class,
-             "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--timeout", "60",
+             "--threads", str(threads), *(["--reuse-port"] if reuse_port else []),
+             "-b", f"127.0.0.1:{self.port}", "--timeout", "60",
              # No control socket in $HOME, shared with every other gunicorn of the user.
              "--no-control-socket", "app:create_app()"],
             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self.log_file,
@@ -210,9 +213,9 @@ def provisioned(tmp_path, database_url):
 @pytest.fixture(params=list(WORKER_CLASSES))
 def server(request, tmp_path, provisioned):
     url, instance, key = provisioned
-    worker_class, threads = WORKER_CLASSES[request.param]
+    worker_class, threads, reuse_port = WORKER_CLASSES[request.param]
     with Gunicorn(tmp_path, url, instance, workers=4, worker_class=worker_class,
-                  threads=threads) as running:
+                  threads=threads, reuse_port=reuse_port) as running:
         running.wait_until_serving(key)
         yield running
 
@@ -364,3 +367,16 @@ def test_a_connection_carries_request_after_request_under_threaded_workers(serve
         assert all(header == "close" for _, header, _ in answers), answers
         assert all(sock is None for sock in sockets)
     assert not server.problems(), "\n".join(server.problems()[:20])
+
+
+def listening_sockets(port):
+    """How many sockets listen on 127.0.0.1:port (from /proc/net/tcp: state 0A is LISTEN)."""
+    local = f"0100007F:{port:04X}"
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if line.split()[1] == local and line.split()[3] == "0A")
+
+
+def test_the_readmes_reuse_port_gives_each_worker_its_own_listening_socket(server):
+    # With one shared socket, whichever worker woke first accepted a burst of kept-alive
+    # connections and kept them all: one core served while the other idled.
+    assert listening_sockets(server.port) == (4 if server.reuse_port else 1)
