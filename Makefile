@@ -41,7 +41,7 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(VENV)/.installed-test
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -m fuzz tests/test_fuzz.py
 
-# Benchmarks, not part of `make test` (15 to 20 minutes): prints the tables and writes
+# Benchmarks, not part of `make test` (20 to 25 minutes): prints the tables and writes
 # docs/benchmarks.md and docs/latency-vs-size.png. Needs wrk: installed with apt-get if missing.
 # With npm, Prism and json-server (bench/reference/) are installed into ~/.cache/vorel-lite-bench
 # the first time and compared with; without it that part is skipped, with a line saying so.
