@@ -43,7 +43,7 @@ def create_app(test_config=None):
     # Sessions for the console's pages alone: the API never reads nor writes a cookie.
     app.session_interface = ConsoleSessions()
 
-    # First, so that what starting the app logs (a schema upgrade) is written too.
+    # First, so that what starting the app logs (a schema upgrade, at the end) is written too.
     requestlog.init_app(app)
     db.init_app(app)
     keycache.init_app(app)
@@ -67,4 +67,6 @@ def create_app(test_config=None):
     # After the limiter, which limits its sign-in attempts.
     console.init_app(app)
     cli.init_app(app)
+    # Last: every setting above was checked before the database is touched.
+    db.upgrade_schema(app)
     return app

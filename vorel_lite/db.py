@@ -51,7 +51,8 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "norm
 
 
 def init_app(app):
-    """Bind the database proxy to the app's DATABASE_URL, upgrade its schema, close after use."""
+    """Bind the database proxy to the app's DATABASE_URL and close after use; touch nothing
+    yet (upgrade_schema, once the app is built, upgrades the schema)."""
     url = app.config["DATABASE_URL"] or f"sqlite:///{app.instance_path}/vorel.db"
     database, keeper = open_database(url, app.config["DATABASE_BUSY_TIMEOUT"],
                                      app.config["DATABASE_POOL_SIZE"])
@@ -59,6 +60,18 @@ def init_app(app):
     # An in-memory database lives only while one connection to it is open.
     app.extensions["vorel_db_keeper"] = keeper
     db.initialize(database)
+    if not isinstance(database, SqliteDatabase):
+        # Before every other hook (they read keys): a server may be away at start.
+        app.before_request(upgrade_when_reachable)
+    if hasattr(database, "close_all"):
+        weakref.finalize(app, database.close_all)
+    app.teardown_appcontext(close_connection)
+
+
+def upgrade_schema(app):
+    """Upgrade the app's schema: last in create_app, so that a start refused for any setting
+    leaves the database as it was; a database server away waits for the first request."""
+    database = app.extensions["vorel_db"]
     try:
         with database.connection_context():
             # Kept for `upgrade-db` to report what this process applied at start.
@@ -71,15 +84,11 @@ def init_app(app):
         log.warning("database unreachable at start (%s): the schema upgrade waits for the "
                     "first request that reaches it", type(exc).__name__)
         app.extensions["vorel_schema_pending"] = threading.Lock()
-        app.before_request(upgrade_when_reachable)
     finally:
         # Leave no open connection behind for a forking server (gunicorn --preload) to
         # share, nor after a refused upgrade; a pool's idle connections outlive requests.
         if hasattr(database, "close_all"):
             database.close_all()
-    if hasattr(database, "close_all"):
-        weakref.finalize(app, database.close_all)
-    app.teardown_appcontext(close_connection)
 
 
 def upgrade_when_reachable():
